@@ -1,0 +1,25 @@
+"""mmcakd: Cross-Architecture Knowledge Distillation for MMPretrain."""
+import warnings
+
+from .version import __version__
+
+# Versions this release was tested with. A different version only warns:
+# hard upper bounds made the old OpenMMLab KD toolbox uninstallable.
+_TESTED = {'torch': '2.14', 'mmengine': '0.10', 'mmpretrain': '1.2'}
+
+
+def _check_versions() -> None:
+    import mmengine
+    import mmpretrain
+    import torch
+    for name, module in (('torch', torch), ('mmengine', mmengine),
+                         ('mmpretrain', mmpretrain)):
+        version = module.__version__.split('+')[0]
+        if not version.startswith(_TESTED[name]):
+            warnings.warn(f'mmcakd {__version__} was tested with {name} '
+                          f'{_TESTED[name]}.x, found {version}; it may work.')
+
+
+_check_versions()
+
+__all__ = ['__version__']

@@ -1,0 +1,3 @@
+from .fashion_mnist import FashionMNISTSplit, balanced_split
+
+__all__ = ['FashionMNISTSplit', 'balanced_split']

@@ -1,0 +1,2 @@
+"""Engine parts: hooks."""
+from .hooks import *  # noqa: F401,F403

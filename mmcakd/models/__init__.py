@@ -1,0 +1,1 @@
+"""Models: distillers, projectors, losses."""

@@ -1,0 +1,82 @@
+"""Config adjustments shared by ``tools/train.py`` and ``tools/test.py``."""
+import os.path as osp
+from typing import Optional
+
+import torch
+from mmengine.config import Config, ConfigDict
+
+DATALOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
+
+
+def set_work_dir(cfg: Config, work_dir: Optional[str],
+                 config_path: str) -> None:
+    """CLI > config > ``work_dirs/<config name>``; refuse a file."""
+    if work_dir is not None:
+        cfg.work_dir = work_dir
+    elif cfg.get('work_dir') is None:
+        cfg.work_dir = osp.join('./work_dirs',
+                                osp.splitext(osp.basename(config_path))[0])
+    if osp.exists(cfg.work_dir) and not osp.isdir(cfg.work_dir):
+        raise FileExistsError(
+            f'work_dir {cfg.work_dir!r} is a file, not a folder: pass another '
+            'path with --work-dir')
+
+
+def enable_amp(optim_wrapper: ConfigDict) -> None:
+    """Turn every optimizer wrapper of ``optim_wrapper`` into an AMP one.
+
+    A plain config (``optimizer=...``) is one wrapper; a distiller's config
+    holds one sub-wrapper per part (``student``, ``discriminator``), and each
+    of them needs the switch, or half of the model would train in fp32.
+    """
+    if 'optimizer' in optim_wrapper:
+        optim_wrapper.type = 'AmpOptimWrapper'
+        optim_wrapper.setdefault('loss_scale', 'dynamic')
+        return
+    subs = [v for v in optim_wrapper.values()
+            if isinstance(v, dict) and 'optimizer' in v]
+    if not subs:
+        raise ValueError('--amp: optim_wrapper has no `optimizer` and no '
+                         'sub-wrapper with one; cannot enable AMP')
+    for sub in subs:
+        enable_amp(sub)
+
+
+def set_dataloader_defaults(cfg: Config, training: bool) -> None:
+    """Defaults of mmpretrain's tools, made valid on a machine without GPU.
+
+    ``pin_memory`` only helps host-to-GPU copies, and ``persistent_workers``
+    raises in the DataLoader when ``num_workers`` is 0.
+    """
+    for field in DATALOADERS:
+        loader = cfg.get(field)
+        if loader is None:
+            continue
+        merged = ConfigDict(
+            pin_memory=torch.cuda.is_available(),
+            collate_fn=dict(type='default_collate'))
+        if training:
+            merged.persistent_workers = True
+        merged.update(loader)
+        if merged.get('num_workers', 0) == 0:
+            merged.persistent_workers = False
+        cfg[field] = merged
+
+
+def set_cpu_distributed(cfg: Config) -> None:
+    """Make a multi-process run work on CPU (gloo, no ``device_ids``).
+
+    mmengine's defaults assume GPUs: the NCCL backend and a DDP wrapper with
+    ``device_ids=[LOCAL_RANK]``, which torch refuses for a CPU module.
+    """
+    if cfg.launcher == 'none' or torch.cuda.is_available():
+        return
+    cfg.setdefault('env_cfg', ConfigDict())
+    cfg.env_cfg.setdefault('dist_cfg', ConfigDict())
+    cfg.env_cfg.dist_cfg.backend = 'gloo'
+    if cfg.get('model_wrapper_cfg') is None:
+        cfg.model_wrapper_cfg = ConfigDict(
+            type='MMDistributedDataParallel',
+            broadcast_buffers=False,
+            find_unused_parameters=cfg.get('find_unused_parameters', False))
+    cfg.model_wrapper_cfg.device_ids = None
