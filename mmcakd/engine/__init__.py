@@ -1,2 +1,3 @@
-"""Engine parts: hooks."""
+"""Engine parts: hooks and the distiller's optimizer constructor."""
 from .hooks import *  # noqa: F401,F403
+from .optimizers import *  # noqa: F401,F403

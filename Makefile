@@ -1,0 +1,63 @@
+# make demo   train (or reuse) the teacher, then the student alone and with CAKD
+# make test   the test suite (about 10 minutes on 2 CPU cores)
+# Both create or reuse the virtualenv .venv with the pinned stack.
+SHELL := /bin/bash
+.SHELLFLAGS := -eo pipefail -c
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+REQUIREMENTS := requirements/runtime.txt requirements/mminstall.txt \
+	requirements/tests.txt setup.py
+FMNIST_SRC := /usr/share/datasets/fashion-mnist
+FMNIST_PKG := $(FMNIST_SRC)/t10k-labels-idx1-ubyte.gz
+DATA := data/fashion_mnist/.prepared
+TEACHER_CKPT := checkpoints/vit-tiny_fashion-mnist.pth
+
+.PHONY: demo test test-all venv data teacher clean-demo
+
+venv: $(STAMP)
+
+# One pip call: torch and torchvision pinned together with the OpenMMLab stack,
+# and the project in editable mode. Reruns only when a requirement changes.
+$(STAMP): $(REQUIREMENTS)
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q -r requirements/runtime.txt \
+		-r requirements/mminstall.txt -r requirements/tests.txt -e . \
+		2>&1 | { grep -v 'is ignored: it is neither a file nor a directory' || true; }
+	@touch $@
+
+$(FMNIST_PKG):
+	@if [ "$$(id -u)" = 0 ]; then \
+		echo 'Installing Debian package dataset-fashion-mnist'; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+			apt-get install -y -qq dataset-fashion-mnist >/dev/null; \
+	else \
+		echo 'Fashion-MNIST is missing: run `sudo apt-get install -y dataset-fashion-mnist`' >&2; \
+		exit 1; \
+	fi
+
+$(DATA): $(FMNIST_PKG) $(STAMP)
+	$(PY) tools/dataset_converters/prepare_fashion_mnist.py --src $(FMNIST_SRC) \
+		--out data/fashion_mnist
+	@touch $@
+
+data: $(DATA)
+
+demo: $(DATA)
+	$(PY) tools/demo.py
+
+# Retrain the committed teacher (about 20 minutes on 2 CPU cores).
+teacher: $(DATA)
+	$(PY) tools/demo.py --retrain-teacher --teacher-only
+
+test: $(DATA)
+	$(PY) -m pytest -q tests
+
+# Also the slow end-to-end tests.
+test-all: $(DATA)
+	$(PY) -m pytest -q -m "slow or not slow" tests
+
+clean-demo:
+	rm -rf work_dirs/demo

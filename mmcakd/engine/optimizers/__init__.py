@@ -1,0 +1,3 @@
+from .distiller_optim_constructor import DistillerOptimWrapperConstructor
+
+__all__ = ['DistillerOptimWrapperConstructor']

@@ -1,0 +1,3 @@
+from .token_discriminator import TokenDiscriminator
+
+__all__ = ['TokenDiscriminator']

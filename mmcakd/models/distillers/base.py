@@ -1,0 +1,131 @@
+"""What every distiller shares: a frozen teacher and a trainable student."""
+from typing import Dict, List, Optional, Union
+
+import torch
+from mmengine.config import Config
+from mmengine.model import BaseModel
+from torch import nn
+
+from mmcakd.models.utils import FeatureTap, load_weights
+from mmcakd.registry import MODELS
+
+ModelCfg = Union[dict, str]
+
+
+def build_classifier(cfg: ModelCfg, field: str) -> nn.Module:
+    """An mmpretrain classifier from a model dict or an mmpretrain config.
+
+    ``cfg`` is either a model dict (``dict(type='ImageClassifier', ...)``) or
+    the path of a config whose ``model`` is used (``mmpretrain::`` paths are
+    accepted, e.g. ``'mmpretrain::resnet/resnet50_8xb32_in1k.py'``).
+    """
+    if isinstance(cfg, str):
+        cfg = Config.fromfile(cfg).model
+    if not isinstance(cfg, dict) or 'type' not in cfg:
+        raise ValueError(f'{field} must be a model dict with a `type` or the '
+                         f'path of an mmpretrain config, got {cfg!r}')
+    cfg = dict(cfg)
+    # The distiller's own data preprocessor prepares the batch for both.
+    cfg.pop('data_preprocessor', None)
+    return MODELS.build(cfg)
+
+
+class BaseDistiller(BaseModel):
+    """A frozen teacher, a student and the plumbing around them.
+
+    The teacher is built from an ordinary mmpretrain classifier config,
+    loaded from ``teacher_ckpt`` with torch's safe loader, and frozen for
+    real: ``requires_grad=False``, in eval mode even after ``model.train()``
+    (so drop-path and dropout stay off), run under ``torch.no_grad()`` by the
+    subclasses, and therefore skipped by DDP wrappers and optimizers.
+
+    Validation and test evaluate the student; with ``eval_teacher=True`` the
+    teacher's scores are added to each sample as ``teacher_pred_score`` (read
+    by the ``TeacherAccuracy`` metric).
+
+    Args:
+        teacher (dict | str): Teacher classifier config (or config path).
+        student (dict | str): Student classifier config (or config path).
+        teacher_ckpt (str, optional): Local path or URL of the teacher's
+            weights. ``None`` keeps the initialisation (tests only).
+        student_stage (str, optional): Name of the student module whose
+            output is tapped, e.g. ``'backbone.layer3'``.
+        eval_teacher (bool): Also predict with the teacher in test/val.
+        data_preprocessor (dict, optional): Shared by teacher and student.
+    """
+
+    def __init__(self,
+                 teacher: ModelCfg,
+                 student: ModelCfg,
+                 teacher_ckpt: Optional[str] = None,
+                 student_stage: Optional[str] = None,
+                 eval_teacher: bool = False,
+                 data_preprocessor: Optional[dict] = None,
+                 init_cfg: Optional[dict] = None) -> None:
+        data_preprocessor = dict(data_preprocessor or {})
+        data_preprocessor.setdefault('type', 'ClsDataPreprocessor')
+        super().__init__(
+            data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        self.student = build_classifier(student, 'student')
+        self.teacher = build_classifier(teacher, 'teacher')
+        if teacher_ckpt is not None:
+            load_weights(self.teacher, teacher_ckpt, 'teacher_ckpt')
+        self.teacher.requires_grad_(False)
+        self.teacher.eval()
+        self.eval_teacher = eval_teacher
+        self.student_tap = (
+            FeatureTap(self.student, student_stage, 'student_stage')
+            if student_stage else None)
+
+    def init_weights(self) -> None:
+        """Initialise the student (and the parts a subclass adds), never the
+        teacher, whose weights came from ``teacher_ckpt``."""
+        for name, child in self.named_children():
+            if name != 'teacher' and hasattr(child, 'init_weights'):
+                child.init_weights()
+
+    def train(self, mode: bool = True) -> 'BaseDistiller':
+        super().train(mode)
+        self.teacher.eval()
+        return self
+
+    def forward(self,
+                inputs: torch.Tensor,
+                data_samples: Optional[list] = None,
+                mode: str = 'tensor'):
+        """``'loss'``: the student's loss dict; ``'predict'``: the student's
+        predictions; ``'tensor'``: the student's logits."""
+        if mode == 'loss':
+            return self.loss(inputs, data_samples)
+        if mode == 'predict':
+            return self.predict(inputs, data_samples)
+        if mode == 'tensor':
+            return self.student(inputs, mode='tensor')
+        raise RuntimeError(f'Invalid mode "{mode}".')
+
+    def loss(self, inputs: torch.Tensor,
+             data_samples: list) -> Dict[str, torch.Tensor]:
+        raise NotImplementedError
+
+    def predict(self, inputs: torch.Tensor,
+                data_samples: Optional[list] = None) -> List:
+        samples = self.student(inputs, data_samples, mode='predict')
+        if self.eval_teacher:
+            with torch.no_grad():
+                scores = self.teacher(inputs, mode='tensor')
+                if isinstance(scores, (tuple, list)):  # DeiT
+                    scores = sum(scores) / len(scores)
+                scores = scores.softmax(dim=1)
+            for sample, score in zip(samples, scores):
+                sample.set_field(score, 'teacher_pred_score')
+        return samples
+
+    def dry_run_shapes(self, input_size) -> torch.Tensor:
+        """The tapped student map for one dummy batch (eval, no grad)."""
+        was_training = self.student.training
+        self.student.eval()
+        with torch.no_grad():
+            self.student(torch.zeros(2, *input_size), mode='tensor')
+            feat = self.student_tap.pop()
+        self.student.train(was_training)
+        return feat

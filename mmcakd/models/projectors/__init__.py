@@ -1,0 +1,4 @@
+from .gl import GLProjector
+from .pca import PCAProjector
+
+__all__ = ['GLProjector', 'PCAProjector']

@@ -1,0 +1,84 @@
+"""Partially cross attention (PCA) projector, paper Eqs. 1-4."""
+from typing import Optional, Tuple
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from mmcakd.models.utils.seeded_random import SeededRandom
+from mmcakd.registry import MODELS
+
+
+@MODELS.register_module()
+class PCAProjector(nn.Module):
+    """Maps a student feature map into the teacher's attention space.
+
+    Proj1 (Eq. 1) is three 3x3 convolutions giving Q_S, K_S, V_S with C_T
+    channels each; they are computed as one convolution with 3 * C_T output
+    channels, which is the same function and one kernel launch. Each is split
+    into the teacher's heads (d = C_T / heads) and flattened to N tokens.
+
+    In training, the partial cross attention g(M) (Eq. 3) replaces each
+    element of M_S by the teacher's M_T with probability ``p``, a fresh draw
+    per element and step, for M in {Q, K, V}; gradients flow through the
+    elements kept from the student. Then (Eqs. 2, 4)
+
+        PCAttn_S = softmax(g(Q_S) g(K_S)^T / sqrt(d)) g(V_S).
+
+    Args:
+        in_channels (int): C_S, channels of the (aligned) student map.
+        embed_dims (int): C_T, the teacher's token width.
+        num_heads (int): The teacher's number of heads.
+        p (float): Substitution probability, in [0, 1]. Default 0.5.
+    """
+
+    def __init__(self,
+                 in_channels: int,
+                 embed_dims: int,
+                 num_heads: int,
+                 p: float = 0.5) -> None:
+        super().__init__()
+        if not 0.0 <= p <= 1.0:
+            raise ValueError(f'pca.p={p} must be in [0, 1] (the probability '
+                             'of taking a teacher element, default 0.5)')
+        if embed_dims % num_heads:
+            raise ValueError(f'PCAProjector: embed_dims={embed_dims} is not '
+                             f'divisible by num_heads={num_heads}')
+        self.num_heads = num_heads
+        self.p = float(p)
+        self.qkv = nn.Conv2d(in_channels, 3 * embed_dims, 3, padding=1)
+        self.random = SeededRandom()
+
+    def project(self, feat: torch.Tensor) -> torch.Tensor:
+        """(B, C_S, H, W) -> (3, B, heads, N, d): Q_S, K_S, V_S (Eq. 1)."""
+        B, _, H, W = feat.shape
+        qkv = self.qkv(feat).reshape(B, 3, self.num_heads, -1, H * W)
+        return qkv.permute(1, 0, 2, 4, 3)
+
+    def forward(
+        self,
+        feat: torch.Tensor,
+        teacher_qkv: Optional[torch.Tensor] = None
+    ) -> Tuple[torch.Tensor, torch.Tensor]:
+        """
+        Args:
+            feat: (B, C_S, H_T, W_T), the student map on the teacher grid.
+            teacher_qkv: (3, B, heads, N, d), stacked Q_T, K_T, V_T; when
+                given in training mode, the partial substitution is applied.
+
+        Returns:
+            (PCAttn_S, V_S), both (B, heads, N, d). V_S is the student's own
+            (unsubstituted) value, used by the VV^T term of L_pca.
+        """
+        qkv_s = self.project(feat)
+        mixed = qkv_s
+        if self.training and teacher_qkv is not None and self.p > 0:
+            # One uniform draw for every element of Q, K and V at once.
+            draw = torch.rand(
+                qkv_s.shape,
+                device=qkv_s.device,
+                generator=self.random.generator(qkv_s.device))
+            mixed = torch.where(draw < self.p,
+                                teacher_qkv.to(qkv_s.dtype), qkv_s)
+        q, k, v = mixed.unbind(0)
+        return F.scaled_dot_product_attention(q, k, v), qkv_s[2]

@@ -1,0 +1,45 @@
+"""A random stream owned by a module and saved in its state_dict."""
+from typing import Optional
+
+import torch
+from mmengine.dist import get_rank
+from torch import nn
+
+
+class SeededRandom(nn.Module):
+    """A ``torch.Generator`` that travels with the model.
+
+    The seed is drawn from torch's global generator when the module is built,
+    so it follows the runner's ``randomness.seed`` (mmengine seeds torch
+    before building the model); each process adds its rank, so that ranks
+    draw different views. The generator's state is part of ``state_dict``
+    (``_extra_state``), so a resumed run continues the same stream.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seed = int(torch.randint(0, 2**31 - 1, (1, )).item()) + get_rank()
+        self._generator: Optional[torch.Generator] = None
+        self._pending_state: Optional[torch.Tensor] = None
+
+    def generator(self, device: torch.device) -> torch.Generator:
+        """The generator, created on ``device`` at first use."""
+        gen = self._generator
+        if gen is None or gen.device.type != torch.device(device).type:
+            gen = torch.Generator(device=device)
+            gen.manual_seed(self.seed)
+            if self._pending_state is not None:
+                gen.set_state(self._pending_state)
+                self._pending_state = None
+            self._generator = gen
+        return gen
+
+    def get_extra_state(self) -> dict:
+        state = (self._generator.get_state() if self._generator is not None
+                 else self._pending_state)
+        return dict(seed=self.seed, state=state)
+
+    def set_extra_state(self, state: dict) -> None:
+        self.seed = int(state['seed'])
+        self._generator = None
+        self._pending_state = state['state']

@@ -1,0 +1,130 @@
+"""Read what CAKD needs from a Transformer teacher, by hooks, without edits.
+
+For the teacher's last block this gives Q_T, K_T, V_T over the patch tokens
+(prefix tokens such as CLS and DeiT's distillation token dropped), and h_T,
+the backbone's final normalised patch-token map (method.md, "Where features
+are taken"). Supported: mmpretrain's ``VisionTransformer`` and its
+subclasses (``DistilledVisionTransformer``, DeiT) and ``SwinTransformer``.
+"""
+from dataclasses import dataclass
+from typing import Callable, List, Tuple
+
+import torch
+from mmpretrain.models.backbones import SwinTransformer, VisionTransformer
+from torch import nn
+
+SUPPORTED = 'VisionTransformer, DistilledVisionTransformer (DeiT), ' \
+    'SwinTransformer'
+
+
+@dataclass
+class TeacherFeatures:
+    """One teacher forward pass.
+
+    Attributes:
+        logits: (B, num_classes).
+        tokens: h_T, (B, N, C_T) with N = H_T * W_T, row-major over the grid.
+        q, k, v: (B, heads, N, d) with d = C_T / heads.
+        grid: (H_T, W_T).
+    """
+    logits: torch.Tensor
+    tokens: torch.Tensor
+    q: torch.Tensor
+    k: torch.Tensor
+    v: torch.Tensor
+    grid: Tuple[int, int]
+
+
+def split_heads(qkv: torch.Tensor, heads: int) -> List[torch.Tensor]:
+    """(B, N, 3C) -> three (B, heads, N, C / heads) tensors."""
+    B, N, C3 = qkv.shape
+    return list(
+        qkv.reshape(B, N, 3, heads, C3 // (3 * heads)).permute(2, 0, 3, 1,
+                                                                 4).unbind(0))
+
+
+class TeacherReader:
+    """Hooks on a teacher classifier; call it on a batch to get features.
+
+    The hooks only store references to tensors the teacher computes anyway;
+    the caller runs the teacher under ``torch.no_grad()``.
+    """
+
+    def __init__(self, teacher: nn.Module) -> None:
+        self.teacher = teacher
+        self._store: dict = {}
+        self._handles: list = []
+        backbone = getattr(teacher, 'backbone', None)
+        if isinstance(backbone, VisionTransformer):
+            self._setup_vit(backbone)
+        elif isinstance(backbone, SwinTransformer):
+            self._setup_swin(backbone)
+        else:
+            raise TypeError(
+                f'teacher backbone {type(backbone).__name__} is not '
+                f'supported: CAKD reads the attention of {SUPPORTED}')
+
+    def _keep(self, key: str, pick: Callable) -> Callable:
+
+        def hook(module, args, output=None):
+            self._store[key] = pick(args, output)
+
+        return hook
+
+    def _setup_vit(self, backbone: VisionTransformer) -> None:
+        last = backbone.layers[-1]
+        self.heads = last.attn.num_heads
+        self.prefix = backbone.num_extra_tokens
+        final = backbone.ln1 if backbone.final_norm else last
+        # The last block's own qkv projection is applied to the whole token
+        # sequence, so its output is exactly Q_T, K_T, V_T: no extra work.
+        self._handles += [
+            backbone.patch_embed.register_forward_hook(
+                self._keep('grid', lambda a, o: tuple(o[1]))),
+            last.attn.qkv.register_forward_hook(
+                self._keep('qkv', lambda a, o: o)),
+            final.register_forward_hook(self._keep('tokens', lambda a, o: o)),
+        ]
+        self._qkv = lambda: self._store.pop('qkv')
+
+    def _setup_swin(self, backbone: SwinTransformer) -> None:
+        last_stage = len(backbone.stages) - 1
+        if last_stage not in backbone.out_indices:
+            raise ValueError(
+                'teacher: SwinTransformer must output its last stage '
+                f'(out_indices={backbone.out_indices}, need {last_stage})')
+        block = backbone.stages[-1].blocks[-1]
+        self.heads = block.attn.w_msa.num_heads
+        self.prefix = 0
+        # Swin's qkv runs on shifted windows; read the block input instead
+        # and apply the block's norm and qkv to the whole grid (one global
+        # attention, as method.md specifies).
+        self._handles += [
+            block.register_forward_pre_hook(
+                self._keep('block_in', lambda a, o: a)),
+            getattr(backbone, f'norm{last_stage}').register_forward_hook(
+                self._keep('tokens', lambda a, o: o)),
+        ]
+
+        def qkv() -> torch.Tensor:
+            x, hw_shape = self._store.pop('block_in')
+            self._store['grid'] = tuple(hw_shape)
+            return block.attn.w_msa.qkv(block.norm1(x))
+
+        self._qkv = qkv
+
+    def __call__(self, inputs: torch.Tensor) -> TeacherFeatures:
+        """Run the teacher on ``inputs`` (B, C, H, W)."""
+        self._store.clear()
+        logits = self.teacher(inputs, mode='tensor')
+        if isinstance(logits, (tuple, list)):  # DeiT: (cls, dist) heads
+            logits = sum(logits) / len(logits)
+        qkv = self._qkv()[:, self.prefix:]
+        q, k, v = split_heads(qkv, self.heads)
+        tokens = self._store.pop('tokens')[:, self.prefix:]
+        return TeacherFeatures(logits, tokens, q, k, v,
+                               self._store.pop('grid'))
+
+    def remove(self) -> None:
+        for handle in self._handles:
+            handle.remove()

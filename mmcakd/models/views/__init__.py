@@ -1,0 +1,3 @@
+from .multiview import MultiViewGenerator
+
+__all__ = ['MultiViewGenerator']

@@ -1,0 +1,154 @@
+"""The multi-view generator (MVG) of multi-view robust training, Eq. 7."""
+import math
+from typing import List, Optional, Sequence, Tuple
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from mmcakd.models.utils.seeded_random import SeededRandom
+from mmcakd.registry import MODELS
+
+DEFAULT_TRANSFORMS = (
+    dict(type='ColorJitter', brightness=0.4, contrast=0.4, saturation=0.4),
+    dict(type='ResizedCrop', scale=(0.5, 1.0), ratio=(3 / 4, 4 / 3)),
+    dict(type='Rotation', degrees=30.0),
+    dict(type='PatchMask', grid=7, ratio=0.25),
+    dict(type='GaussianNoise', std=0.2),
+)
+
+
+@MODELS.register_module()
+class MultiViewGenerator(nn.Module):
+    """Perturbed views of a batch for the student; the teacher sees it clean.
+
+    Each sample, with probability ``prob``, gets one transform drawn
+    uniformly from ``transforms``; otherwise it is left as is. Works on the
+    normalised (B, C, H, W) batch that the data preprocessor produced, with
+    batched tensor ops (one call per transform kind on the samples that drew
+    it, never a loop over samples). Randomness comes from the module's own
+    seeded generator, saved with the model (reproducible and resumable).
+
+    Transforms (strengths in normalised units, where 1 is one pixel std):
+
+    - ``ColorJitter(brightness, contrast, saturation)``: add U(-b, b); scale
+      the deviation from the image mean by U(1-c, 1+c); for colour images
+      scale the deviation from grey by U(1-s, 1+s).
+    - ``ResizedCrop(scale, ratio)``: crop a random area fraction in
+      ``scale`` with aspect ratio in ``ratio`` (log-uniform) and resize it
+      back to the full size.
+    - ``Rotation(degrees)``: rotate by U(-degrees, degrees), zero-filled.
+    - ``PatchMask(grid, ratio)``: cut the image into grid x grid patches and
+      zero (the mean) each with probability ``ratio``.
+    - ``GaussianNoise(std)``: add N(0, std^2).
+
+    Args:
+        prob (float): Probability that a sample is transformed. Default 0.5.
+        transforms (list[dict]): The transforms and their strengths.
+    """
+
+    KINDS = ('ColorJitter', 'ResizedCrop', 'Rotation', 'PatchMask',
+             'GaussianNoise')
+
+    def __init__(self,
+                 prob: float = 0.5,
+                 transforms: Optional[Sequence[dict]] = None) -> None:
+        super().__init__()
+        if not 0.0 <= prob <= 1.0:
+            raise ValueError(f'mrt.views.prob={prob} must be in [0, 1]')
+        transforms = list(DEFAULT_TRANSFORMS if transforms is None else
+                          transforms)
+        if not transforms:
+            raise ValueError('mrt.views.transforms is empty: give at least '
+                             f'one of {self.KINDS} or set mrt.views=None')
+        self.transforms: List[dict] = []
+        for t in transforms:
+            t = dict(t)
+            kind = t.pop('type', None)
+            if kind not in self.KINDS:
+                raise ValueError(f'mrt.views.transforms: unknown type '
+                                 f'{kind!r}; choose from {self.KINDS}')
+            self.transforms.append(dict(kind=kind, **t))
+        self.prob = prob
+        self.random = SeededRandom()
+
+    def _uniform(self, n: int, low: float, high: float, like: torch.Tensor,
+                 gen: torch.Generator) -> torch.Tensor:
+        r = torch.rand(n, device=like.device, generator=gen, dtype=like.dtype)
+        return low + (high - low) * r
+
+    def _affine(self, x: torch.Tensor, theta: torch.Tensor) -> torch.Tensor:
+        grid = F.affine_grid(theta, list(x.shape), align_corners=False)
+        return F.grid_sample(x, grid, align_corners=False)
+
+    def _transform(self, t: dict, x: torch.Tensor,
+               gen: torch.Generator) -> torch.Tensor:
+        n = x.shape[0]
+        u = lambda lo, hi: self._uniform(n, lo, hi, x, gen).view(  # noqa
+            n, 1, 1, 1)
+        kind = t['kind']
+        if kind == 'ColorJitter':
+            if x.shape[1] > 1 and t.get('saturation', 0):
+                grey = x.mean(dim=1, keepdim=True)
+                s = t['saturation']
+                x = grey + (x - grey) * u(1 - s, 1 + s)
+            mean = x.mean(dim=(1, 2, 3), keepdim=True)
+            c, b = t.get('contrast', 0), t.get('brightness', 0)
+            return mean + (x - mean) * u(1 - c, 1 + c) + u(-b, b)
+        if kind == 'GaussianNoise':
+            return x + t['std'] * torch.randn(
+                x.shape, device=x.device, generator=gen, dtype=x.dtype)
+        if kind == 'PatchMask':
+            g = t['grid']
+            keep = torch.rand((n, 1, g, g), device=x.device,
+                              generator=gen) >= t['ratio']
+            keep = F.interpolate(keep.to(x.dtype), size=x.shape[-2:],
+                                 mode='nearest')
+            return x * keep
+        zeros = torch.zeros(n, device=x.device, dtype=x.dtype)
+        if kind == 'Rotation':
+            a = self._uniform(n, -1, 1, x, gen) * math.radians(t['degrees'])
+            cos, sin = a.cos(), a.sin()
+            theta = torch.stack(
+                [torch.stack([cos, -sin, zeros], 1),
+                 torch.stack([sin, cos, zeros], 1)], 1)
+            return self._affine(x, theta)
+        # ResizedCrop: the sampling grid spans a (w, h) fraction of the image
+        # around a random centre that keeps the crop inside it.
+        lo, hi = t.get('scale', (0.5, 1.0))
+        r_lo, r_hi = (math.log(r) for r in t.get('ratio', (3 / 4, 4 / 3)))
+        area = self._uniform(n, lo, hi, x, gen)
+        ratio = self._uniform(n, r_lo, r_hi, x, gen).exp()
+        w = (area * ratio).sqrt().clamp(max=1)
+        h = (area / ratio).sqrt().clamp(max=1)
+        cx = self._uniform(n, -1, 1, x, gen) * (1 - w)
+        cy = self._uniform(n, -1, 1, x, gen) * (1 - h)
+        theta = torch.stack([
+            torch.stack([w, zeros, cx], 1),
+            torch.stack([zeros, h, cy], 1)
+        ], 1)
+        return self._affine(x, theta)
+
+    def forward(self, inputs: torch.Tensor
+                ) -> Tuple[torch.Tensor, torch.Tensor]:
+        """
+        Args:
+            inputs: (B, C, H, W), the normalised batch.
+
+        Returns:
+            (views (B, C, H, W), choice (B,) long): the transform index each
+            sample got, -1 for samples left as they were.
+        """
+        gen = self.random.generator(inputs.device)
+        B = inputs.shape[0]
+        apply = torch.rand(B, device=inputs.device, generator=gen) < self.prob
+        kind = torch.randint(
+            len(self.transforms), (B, ), device=inputs.device, generator=gen)
+        choice = torch.where(apply, kind, torch.full_like(kind, -1))
+        views = inputs.clone()
+        # One batched call per transform kind (at most 5), never per sample.
+        for index, t in enumerate(self.transforms):
+            rows = (choice == index).nonzero().squeeze(1)
+            if rows.numel():
+                views[rows] = self._transform(t, inputs[rows], gen)
+        return views, choice

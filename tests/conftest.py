@@ -1,0 +1,34 @@
+import os
+import os.path as osp
+import subprocess
+import sys
+
+import pytest
+
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+DATA_ROOT = osp.join(ROOT, 'data', 'fashion_mnist')
+
+
+@pytest.fixture(scope='session')
+def data_root() -> str:
+    """The prepared Fashion-MNIST folder (``make test`` prepares it)."""
+    if not osp.isfile(osp.join(DATA_ROOT, 't10k-images-idx3-ubyte')):
+        pytest.fail('Fashion-MNIST is not prepared: run `make data` first')
+    return DATA_ROOT
+
+
+def run_tool(args, cwd: str = ROOT, timeout: int = 600,
+             env: dict = None) -> subprocess.CompletedProcess:
+    """Run ``args`` (a tool of this repository) and fail with its output."""
+    full_env = dict(os.environ, PYTHONUNBUFFERED='1', OMP_NUM_THREADS='1')
+    full_env.update(env or {})
+    proc = subprocess.run(
+        args, cwd=cwd, env=full_env, capture_output=True, text=True,
+        timeout=timeout)
+    if proc.returncode != 0:
+        pytest.fail(f'{" ".join(map(str, args))} exited {proc.returncode}:'
+                    f'\n{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}')
+    return proc
+
+
+PYTHON = sys.executable

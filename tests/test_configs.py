@@ -1,0 +1,46 @@
+"""Every config under configs/ loads and builds its model."""
+import glob
+import os.path as osp
+
+import pytest
+import torch
+from mmengine.config import Config
+
+from mmcakd.registry import MODELS
+from mmcakd.utils import register_all_modules
+
+from .conftest import ROOT
+
+CONFIGS = sorted(
+    osp.relpath(p, ROOT)
+    for p in glob.glob(osp.join(ROOT, 'configs', '**', '*.py'), recursive=True)
+    if '_base_' not in p)
+
+
+def test_configs_are_found():
+    assert 'configs/teachers/vit-tiny_fashion-mnist.py' in CONFIGS
+    assert 'configs/students/resnet-tiny_fashion-mnist-10pct.py' in CONFIGS
+
+
+@pytest.mark.parametrize('path', CONFIGS)
+def test_config_builds_its_model(path):
+    register_all_modules()
+    cfg = Config.fromfile(osp.join(ROOT, path))
+    assert cfg.default_scope == 'mmcakd'
+    model_cfg = cfg.model
+    if 'teacher_ckpt' in model_cfg:
+        # No network here: the teacher's weights are tested elsewhere.
+        model_cfg.teacher_ckpt = None
+    model = MODELS.build(model_cfg)
+    assert sum(p.numel() for p in model.parameters()) > 0
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        assert loader in cfg, f'{path} has no {loader}'
+
+
+def test_fashion_mnist_models_fit_the_images():
+    register_all_modules()
+    for path in ('configs/teachers/vit-tiny_fashion-mnist.py',
+                 'configs/students/resnet-tiny_fashion-mnist.py'):
+        model = MODELS.build(Config.fromfile(osp.join(ROOT, path)).model)
+        logits = model(torch.zeros(2, 1, 28, 28), mode='tensor')
+        assert logits.shape == (2, 10)

@@ -1,0 +1,82 @@
+"""tools/train.py, --resume, tools/test.py and tools/dist_train.sh for real."""
+import json
+import os
+import os.path as osp
+import glob
+
+import torch
+
+from ..conftest import PYTHON, ROOT, run_tool
+
+STUDENT = 'configs/students/resnet-tiny_fashion-mnist.py'
+# 220 training images at batch 110: two iterations per epoch; a small val set.
+TINY = [
+    'train_dataloader.dataset.fraction=0.004',
+    'train_dataloader.batch_size=110', 'train_dataloader.num_workers=0',
+    'val_dataloader.num_workers=0', 'test_dataloader.num_workers=0',
+    'val_dataloader.dataset.val_per_class=20'
+]
+
+
+def train(work_dir, *extra, epochs=1):
+    return run_tool([
+        PYTHON, 'tools/train.py', STUDENT, '--work-dir', str(work_dir),
+        *extra, '--cfg-options', f'train_cfg.max_epochs={epochs}', *TINY
+    ])
+
+
+def test_train_resume_and_test(tmp_path, data_root):
+    work_dir = tmp_path / 'run'
+    train(work_dir)
+    first = work_dir / 'epoch_1.pth'
+    assert first.is_file()
+    # The runner's own checkpoint loads with torch's safe loader.
+    checkpoint = torch.load(first, weights_only=True)
+    assert checkpoint['meta']['iter'] == 2
+
+    proc = train(work_dir, '--resume', epochs=2)
+    assert 'resumed epoch: 1, iter: 2' in proc.stdout + proc.stderr
+    second = torch.load(work_dir / 'epoch_2.pth', weights_only=True)
+    assert second['meta']['iter'] == 4
+    assert second['message_hub']['runtime_info']['iter'] == 4
+
+    test_dir = tmp_path / 'test'
+    run_tool([
+        PYTHON, 'tools/test.py', STUDENT,
+        str(work_dir / 'epoch_2.pth'), '--work-dir',
+        str(test_dir), '--cfg-options', 'test_dataloader.num_workers=0'
+    ])
+    metrics_file, = glob.glob(str(test_dir / '*' / 'metrics.json'))
+    with open(metrics_file) as f:
+        metrics = json.load(f)
+    assert 0 < metrics['accuracy/top1'] <= 100
+    log, = glob.glob(str(test_dir / '*' / '*.log'))
+    # 10,000 test images at batch 500 are 20 iterations.
+    assert 'Epoch(test) [20/20]' in open(log).read()
+
+
+def test_work_dir_that_is_a_file_is_refused(tmp_path, data_root):
+    path = tmp_path / 'file'
+    path.write_text('keep me')
+    proc = __import__('subprocess').run(
+        [PYTHON, 'tools/train.py', STUDENT, '--work-dir', str(path)],
+        cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode != 0
+    assert 'is a file' in proc.stderr and '--work-dir' in proc.stderr
+    assert path.read_text() == 'keep me'
+
+
+def test_dist_train_two_processes_on_cpu(tmp_path, data_root):
+    work_dir = tmp_path / 'ddp'
+    proc = run_tool(
+        ['bash', 'tools/dist_train.sh', STUDENT, '2', '--work-dir',
+         str(work_dir), '--cfg-options', 'train_cfg.max_epochs=1', *TINY,
+         'train_dataloader.batch_size=55'],
+        env=dict(PYTHON=PYTHON, PORT=str(29500 + os.getpid() % 1000)))
+    log, = glob.glob(str(work_dir / '*' / '*.log'))
+    text = open(log).read()
+    assert 'world_size: 2' in text or 'Distributed launcher: pytorch' in text
+    # 220 images over 2 ranks at 55 per rank: 2 iterations per epoch.
+    assert 'Epoch(train) [1][2/2]' in text
+    assert osp.isfile(work_dir / 'epoch_1.pth')
+    del proc
