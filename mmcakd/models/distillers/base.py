@@ -3,6 +3,7 @@ from typing import Dict, List, Optional, Union
 
 import torch
 from mmengine.config import Config
+from mmengine.hub import get_config
 from mmengine.model import BaseModel
 from torch import nn
 
@@ -20,13 +21,15 @@ def build_classifier(cfg: ModelCfg, field: str) -> nn.Module:
     accepted, e.g. ``'mmpretrain::resnet/resnet50_8xb32_in1k.py'``).
     """
     if isinstance(cfg, str):
-        cfg = Config.fromfile(cfg).model
+        cfg = (get_config(cfg) if '::' in cfg else Config.fromfile(cfg)).model
     if not isinstance(cfg, dict) or 'type' not in cfg:
         raise ValueError(f'{field} must be a model dict with a `type` or the '
                          f'path of an mmpretrain config, got {cfg!r}')
     cfg = dict(cfg)
-    # The distiller's own data preprocessor prepares the batch for both.
+    # The distiller's own data preprocessor (and its batch augments, if any)
+    # prepares the batch for both; the classifiers' own would never run.
     cfg.pop('data_preprocessor', None)
+    cfg.pop('train_cfg', None)
     return MODELS.build(cfg)
 
 

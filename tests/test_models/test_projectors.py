@@ -1,0 +1,114 @@
+import pytest
+import torch
+
+from mmcakd.models import GLProjector, PCAProjector
+from mmcakd.models.utils import align_to_grid
+
+
+def reference_gl(gl: GLProjector, feat: torch.Tensor) -> torch.Tensor:
+    """Eq. 5 written out: one Linear per position, chosen by its group."""
+    B, C, H, W = feat.shape
+    gw = -(-W // gl.group_size)
+    out = []
+    for h in range(H):
+        for w in range(W):
+            g = (h // gl.group_size) * gw + w // gl.group_size
+            out.append(feat[:, :, h, w] @ gl.weight[g] + gl.bias[g])
+    return torch.stack(out, 1)
+
+
+@pytest.mark.parametrize('grid,groups', [((7, 7), 4), ((14, 14), 16),
+                                         ((6, 10), 6), ((4, 4), 1),
+                                         ((1, 3), 1)])
+def test_gl_matches_the_per_position_definition(grid, groups):
+    gl = GLProjector(5, 12, grid, group_size=4, dropout=0.0)
+    assert gl.num_groups == groups
+    feat = torch.randn(3, 5, *grid)
+    out = gl(feat)
+    assert out.shape == (3, grid[0] * grid[1], 12)
+    torch.testing.assert_close(out, reference_gl(gl, feat))
+
+
+def test_gl_groups_do_not_share_weights():
+    gl = GLProjector(2, 3, (8, 8), group_size=4, dropout=0.0)
+    feat = torch.randn(1, 2, 8, 8)
+    gl(feat).sum().backward()
+    # Every group's weight gets its own gradient.
+    assert (gl.weight.grad.abs().sum(dim=(1, 2)) > 0).all()
+
+
+def test_gl_refuses_another_grid():
+    gl = GLProjector(2, 3, (7, 7))
+    with pytest.raises(ValueError, match='grid'):
+        gl(torch.randn(1, 2, 14, 14))
+
+
+@pytest.mark.parametrize('grid', [(7, 7), (14, 14), (3, 5)])
+def test_pca_shapes(grid):
+    pca = PCAProjector(6, 16, num_heads=4, p=0.5).train()
+    N = grid[0] * grid[1]
+    teacher_qkv = torch.randn(3, 2, 4, N, 4)
+    attn, v = pca(torch.randn(2, 6, *grid), teacher_qkv)
+    assert attn.shape == v.shape == (2, 4, N, 4)
+
+
+def test_pca_is_plain_attention_in_eval_and_at_p0():
+    feat = torch.randn(2, 6, 3, 3)
+    pca = PCAProjector(6, 8, num_heads=2, p=0.0).train()
+    q, k, v = pca.project(feat)
+    expected = torch.softmax(q @ k.transpose(-2, -1) / 2.0, -1) @ v
+    attn, _ = pca(feat, torch.randn(3, 2, 2, 9, 4))
+    torch.testing.assert_close(attn, expected)
+    pca.p = 1.0
+    pca.eval()
+    torch.testing.assert_close(pca(feat, torch.randn(3, 2, 2, 9, 4))[0],
+                               expected)
+
+
+def test_pca_substitution_rate_is_p_and_gradients_flow_through_kept():
+    torch.manual_seed(0)
+    pca = PCAProjector(4, 32, num_heads=4, p=0.3).train()
+    feat = torch.randn(4, 4, 7, 7, requires_grad=True)
+    qkv_s = pca.project(feat).detach()
+    # A teacher that differs everywhere makes the substituted elements
+    # visible: capture g(M) by comparing against the student's own values.
+    teacher = torch.full_like(qkv_s, 1e3)
+    captured = {}
+    original = torch.nn.functional.scaled_dot_product_attention
+
+    def spy(q, k, v):
+        captured['mixed'] = torch.stack([q, k, v])
+        return original(q, k, v)
+
+    torch.nn.functional.scaled_dot_product_attention = spy
+    try:
+        attn, _ = pca(feat, teacher)
+    finally:
+        torch.nn.functional.scaled_dot_product_attention = original
+    rate = (captured['mixed'] == 1e3).float().mean().item()
+    assert abs(rate - 0.3) < 0.02
+    attn.sum().backward()
+    assert feat.grad.abs().sum() > 0
+
+
+def test_pca_rejects_p_outside_unit_interval():
+    for p in (-0.1, 1.5):
+        with pytest.raises(ValueError, match=r'pca\.p'):
+            PCAProjector(4, 8, 2, p=p)
+
+
+@pytest.mark.parametrize('size,grid', [((14, 14), (7, 7)), ((4, 4), (7, 7)),
+                                       ((7, 7), (7, 7)), ((28, 20), (7, 5)),
+                                       ((3, 9), (6, 6))])
+def test_align_to_teacher_grid(size, grid):
+    feat = torch.randn(2, 3, *size)
+    out = align_to_grid(feat, grid)
+    assert out.shape == (2, 3, *grid)
+    if size == grid:
+        assert out is feat
+
+
+def test_align_pools_a_larger_map():
+    feat = torch.arange(16.).view(1, 1, 4, 4)
+    out = align_to_grid(feat, (2, 2))
+    assert out.flatten().tolist() == [2.5, 4.5, 10.5, 12.5]

@@ -1,0 +1,78 @@
+"""Tiny real mmpretrain models for fast unit tests."""
+import copy
+
+import torch
+from mmpretrain.structures import DataSample
+
+from mmcakd.registry import MODELS
+from mmcakd.utils import register_all_modules
+
+register_all_modules()
+
+
+def vit(img=16, patch=4, dims=32, heads=2, in_channels=1, classes=5):
+    return dict(
+        type='ImageClassifier',
+        backbone=dict(
+            type='VisionTransformer',
+            arch=dict(embed_dims=dims, num_layers=2, num_heads=heads,
+                      feedforward_channels=2 * dims),
+            img_size=img, patch_size=patch, in_channels=in_channels,
+            drop_path_rate=0.1),
+        head=dict(type='VisionTransformerClsHead', num_classes=classes,
+                  in_channels=dims))
+
+
+def deit(img=16, dims=32, classes=5):
+    return dict(
+        type='ImageClassifier',
+        backbone=dict(
+            type='DistilledVisionTransformer',
+            arch=dict(embed_dims=dims, num_layers=2, num_heads=2,
+                      feedforward_channels=2 * dims),
+            img_size=img, patch_size=4, in_channels=1),
+        head=dict(type='DeiTClsHead', num_classes=classes, in_channels=dims))
+
+
+def swin(img=32, classes=5):
+    return dict(
+        type='ImageClassifier',
+        backbone=dict(
+            type='SwinTransformer',
+            arch=dict(embed_dims=16, depths=[1, 1], num_heads=[1, 2]),
+            img_size=img, in_channels=1, window_size=4, out_indices=(1, )),
+        neck=dict(type='GlobalAveragePooling'),
+        head=dict(type='LinearClsHead', num_classes=classes, in_channels=32))
+
+
+def resnet(classes=5, width=8):
+    return dict(
+        type='ImageClassifier',
+        backbone=dict(
+            type='ResNet_CIFAR', depth=18, num_stages=3, in_channels=1,
+            stem_channels=width, base_channels=width, strides=(1, 2, 2),
+            dilations=(1, 1, 1), out_indices=(2, )),
+        neck=dict(type='GlobalAveragePooling'),
+        head=dict(type='LinearClsHead', num_classes=classes,
+                  in_channels=4 * width))
+
+
+def distiller(teacher=None, student=None, stage='backbone.layer3', **kwargs):
+    cfg = dict(
+        type='CAKDDistiller',
+        teacher=teacher or vit(),
+        student=student or resnet(),
+        student_stage=stage,
+        mrt=dict(d_interval=2),
+        data_preprocessor=dict(num_classes=5, mean=[0.0], std=[1.0]))
+    cfg.update(kwargs)
+    return MODELS.build(copy.deepcopy(cfg))
+
+
+def batch(n=4, size=16, classes=5, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    return dict(
+        inputs=[(torch.rand(1, size, size, generator=g) * 255)
+                for _ in range(n)],
+        data_samples=[DataSample().set_gt_label(i % classes)
+                      for i in range(n)])
