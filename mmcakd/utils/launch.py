@@ -1,5 +1,7 @@
 """Config adjustments shared by ``tools/train.py`` and ``tools/test.py``."""
+import os
 import os.path as osp
+import subprocess
 from typing import Optional
 
 import torch
@@ -63,14 +65,37 @@ def set_dataloader_defaults(cfg: Config, training: bool) -> None:
         cfg[field] = merged
 
 
+def _slurm_to_torch_env() -> None:
+    """torchrun-style variables from Slurm's, as mmengine's slurm init does."""
+    os.environ.setdefault('RANK', os.environ['SLURM_PROCID'])
+    os.environ.setdefault('WORLD_SIZE', os.environ['SLURM_NTASKS'])
+    os.environ.setdefault('LOCAL_RANK', os.environ.get('SLURM_LOCALID', '0'))
+    os.environ.setdefault('MASTER_PORT', '29500')
+    if 'MASTER_ADDR' not in os.environ:
+        nodes = os.environ['SLURM_NODELIST']
+        os.environ['MASTER_ADDR'] = subprocess.getoutput(
+            f'scontrol show hostname {nodes} | head -n1').strip()
+
+
 def set_cpu_distributed(cfg: Config) -> None:
     """Make a multi-process run work on CPU (gloo, no ``device_ids``).
 
-    mmengine's defaults assume GPUs: the NCCL backend and a DDP wrapper with
-    ``device_ids=[LOCAL_RANK]``, which torch refuses for a CPU module.
+    mmengine assumes GPUs: its process-group set-up calls
+    ``torch.cuda.set_device`` (which fails without a driver), the default
+    backend is NCCL, and its DDP wrapper gets ``device_ids=[LOCAL_RANK]``,
+    which torch refuses for a CPU module. Here the gloo process group is
+    started before the runner (which then leaves it as it is) and the
+    wrapper gets no device ids.
     """
     if cfg.launcher == 'none' or torch.cuda.is_available():
         return
+    if cfg.launcher not in ('pytorch', 'slurm'):
+        raise ValueError(f'--launcher {cfg.launcher}: on CPU only pytorch '
+                         '(torchrun) and slurm are supported')
+    if cfg.launcher == 'slurm':
+        _slurm_to_torch_env()
+    if not torch.distributed.is_initialized():
+        torch.distributed.init_process_group(backend='gloo')
     cfg.setdefault('env_cfg', ConfigDict())
     cfg.env_cfg.setdefault('dist_cfg', ConfigDict())
     cfg.env_cfg.dist_cfg.backend = 'gloo'

@@ -4,7 +4,8 @@ from typing import Dict, List, Optional, Union
 import torch
 from mmengine.config import Config
 from mmengine.hub import get_config
-from mmengine.model import BaseModel
+from mmengine.model import BaseModel, is_model_wrapper
+from mmengine.runner.checkpoint import get_state_dict
 from torch import nn
 
 from mmcakd.models.utils import FeatureTap, load_weights
@@ -79,6 +80,23 @@ class BaseDistiller(BaseModel):
         self.student_tap = (
             FeatureTap(self.student, student_stage, 'student_stage')
             if student_stage else None)
+        self._register_load_state_dict_pre_hook(self._into_wrappers)
+
+    # MMSeparateDistributedDataParallel wraps each trainable child in its own
+    # DDP, which adds `.module.` to its keys. Checkpoints are written without
+    # it (one format for 1 or N processes) and read into either layout.
+    def state_dict(self, destination=None, prefix='', keep_vars=False):
+        return get_state_dict(self, destination, prefix, keep_vars)
+
+    def _into_wrappers(self, state_dict, prefix, *args) -> None:
+        for name, child in self.named_children():
+            if not is_model_wrapper(child):
+                continue
+            head = f'{prefix}{name}.'
+            for key in [k for k in state_dict if k.startswith(head) and
+                        not k.startswith(head + 'module.')]:
+                state_dict[head + 'module.' + key[len(head):]] = \
+                    state_dict.pop(key)
 
     def init_weights(self) -> None:
         """Initialise the student (and the parts a subclass adds), never the

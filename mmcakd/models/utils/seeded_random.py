@@ -34,12 +34,22 @@ class SeededRandom(nn.Module):
             self._generator = gen
         return gen
 
-    def get_extra_state(self) -> dict:
-        state = (self._generator.get_state() if self._generator is not None
-                 else self._pending_state)
-        return dict(seed=self.seed, state=state)
+    def get_extra_state(self) -> torch.Tensor:
+        """One uint8 tensor: the seed (8 bytes) then the generator state.
 
-    def set_extra_state(self, state: dict) -> None:
-        self.seed = int(state['seed'])
+        A single tensor because mmengine broadcasts every ``state_dict``
+        entry as a tensor when it starts a distributed run.
+        """
+        if self._generator is not None:
+            state = self._generator.get_state()
+        elif self._pending_state is not None:
+            state = self._pending_state
+        else:
+            state = torch.Generator().manual_seed(self.seed).get_state()
+        seed = torch.tensor([self.seed], dtype=torch.int64).view(torch.uint8)
+        return torch.cat([seed, state.cpu()])
+
+    def set_extra_state(self, state: torch.Tensor) -> None:
+        self.seed = int(state[:8].clone().view(torch.int64))
         self._generator = None
-        self._pending_state = state['state']
+        self._pending_state = state[8:].clone()
