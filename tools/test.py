@@ -25,6 +25,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         '--amp', action='store_true', help='test in mixed precision')
     parser.add_argument(
+        '--eval-teacher',
+        action='store_true',
+        help='a distiller config: also report the teacher as '
+        'teacher/accuracy/top1')
+    parser.add_argument(
         '--cfg-options',
         nargs='+',
         action=DictAction,
@@ -55,6 +60,17 @@ def main() -> None:
     cfg.load_from = args.checkpoint
     if args.amp:
         cfg.test_cfg.fp16 = True
+    if args.eval_teacher:
+        if 'teacher' not in cfg.model:
+            raise ValueError(f'--eval-teacher: {args.config} is not a '
+                             'distiller config (its model has no teacher)')
+        cfg.model.eval_teacher = True
+        evaluators = cfg.test_evaluator
+        if isinstance(evaluators, dict):
+            evaluators = [evaluators]
+        cfg.test_evaluator = list(evaluators) + [
+            dict(type='TeacherAccuracy', topk=(1, ))
+        ]
     set_dataloader_defaults(cfg, training=False)
     set_cpu_distributed(cfg)
 

@@ -17,6 +17,7 @@ def register_all_modules(init_default_scope: bool = True) -> None:
     mmpretrain_register(init_default_scope=False)
     import mmcakd.datasets  # noqa: F401
     import mmcakd.engine  # noqa: F401
+    import mmcakd.evaluation  # noqa: F401
     import mmcakd.models  # noqa: F401
 
     if not init_default_scope:

@@ -1,5 +1,6 @@
 """CAKD through tools/train.py, --resume, tools/test.py and DDP (gloo)."""
 import glob
+import json
 import os
 
 import torch
@@ -33,9 +34,14 @@ def test_cakd_trains_resumes_and_tests(tmp_path, data_root):
 
     test_dir = tmp_path / 'test'
     run_tool([PYTHON, 'tools/test.py', CAKD, str(work_dir / 'epoch_2.pth'),
-              '--work-dir', str(test_dir), '--cfg-options',
+              '--work-dir', str(test_dir), '--eval-teacher', '--cfg-options',
               'test_dataloader.num_workers=0'])
-    assert glob.glob(str(test_dir / '*' / 'metrics.json'))
+    metrics_file, = glob.glob(str(test_dir / '*' / 'metrics.json'))
+    with open(metrics_file) as f:
+        metrics = json.load(f)
+    # The committed teacher is far better than a 4-step student.
+    assert metrics['teacher/accuracy/top1'] > 80
+    assert metrics['accuracy/top1'] < metrics['teacher/accuracy/top1']
 
 
 def test_cakd_ddp_two_processes_on_cpu(tmp_path, data_root):

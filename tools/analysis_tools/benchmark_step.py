@@ -1,0 +1,205 @@
+"""Step cost of a distiller against its limit, measured side by side.
+
+    python tools/analysis_tools/benchmark_step.py CONFIG [--batch-size 8]
+        [--input-size 224] [--rounds 10] [--warmup 3] [--no-memory]
+        [--out FILE.json] [--cfg-options k=v ...]
+
+In one process, on the same batches and alternating round by round, it
+times (medians):
+  - student step: the student alone, an mmpretrain train step (SGD);
+  - teacher forward: the teacher under torch.no_grad();
+  - distiller step: the config's distiller train step (all its parts).
+The limit is student step + teacher forward: no distillation can cost less
+when done the plain way. It prints distiller / limit, and the same ratio for
+peak memory, each measured in a fresh subprocess (peak RSS growth over the
+process after start-up, Linux only) so that one measurement cannot
+inflate another.
+The teacher's weights are not needed for timing: teacher_ckpt is ignored.
+"""
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import time
+
+import torch
+from mmengine.config import Config, DictAction
+from mmengine.optim import build_optim_wrapper
+from mmpretrain.structures import DataSample
+
+from mmcakd.models.distillers import build_classifier
+from mmcakd.registry import MODELS
+from mmcakd.utils import register_all_modules
+
+PARTS = ('student', 'teacher', 'distiller')
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('config')
+    parser.add_argument('--batch-size', type=int, default=8)
+    parser.add_argument(
+        '--input-size', type=int, help='image side; default: the '
+        "teacher's input size")
+    parser.add_argument('--rounds', type=int, default=10)
+    parser.add_argument('--warmup', type=int, default=3)
+    parser.add_argument('--threads', type=int, default=2)
+    parser.add_argument('--no-memory', action='store_true')
+    parser.add_argument('--out', help='write the results as JSON')
+    parser.add_argument('--only', choices=PARTS, help=argparse.SUPPRESS)
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    return parser.parse_args(argv)
+
+
+class Bench:
+    """The three workloads, built from one config, on shared batches."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        register_all_modules()
+        cfg = Config.fromfile(args.config)
+        if args.cfg_options:
+            cfg.merge_from_dict(args.cfg_options)
+        model_cfg = cfg.model
+        model_cfg.teacher_ckpt = None
+        model_cfg.setdefault('data_preprocessor',
+                             cfg.get('data_preprocessor', {}))
+        if args.input_size:
+            channels = model_cfg.get('input_size', (3, ))[0]
+            if 'input_size' not in model_cfg:
+                teacher = build_classifier(model_cfg.teacher, 'teacher')
+                channels = teacher.backbone.patch_embed.projection.in_channels
+            model_cfg.input_size = (channels, args.input_size,
+                                    args.input_size)
+        torch.manual_seed(0)
+        self.cfg = cfg
+        self.model_cfg = model_cfg
+        self.args = args
+
+    def build(self, part: str):
+        torch.manual_seed(0)
+        distiller = MODELS.build(self.model_cfg).train()
+        embed = distiller.teacher.backbone.patch_embed
+        c, h, w = self.model_cfg.get('input_size') or (
+            embed.projection.in_channels, *embed.init_input_size)
+        g = torch.Generator().manual_seed(0)
+        self.data = dict(
+            inputs=[torch.randint(0, 256, (c, h, w), generator=g,
+                                  dtype=torch.uint8)
+                    for _ in range(self.args.batch_size)],
+            data_samples=[DataSample().set_gt_label(i % 10)
+                          for i in range(self.args.batch_size)])
+        self.inputs = distiller.data_preprocessor(self.data, True)['inputs']
+        if part in ('distiller', None):
+            self.distiller = distiller
+            self.wrappers = build_optim_wrapper(distiller,
+                                                self.cfg.optim_wrapper)
+        if part in ('student', None):
+            self.student = build_classifier(self.model_cfg.student,
+                                            'student').train()
+            self.student.data_preprocessor = distiller.data_preprocessor
+            student_optim = dict(self.cfg.optim_wrapper.student)
+            self.student_wrapper = build_optim_wrapper(self.student,
+                                                       student_optim)
+        if part in ('teacher', None):
+            self.teacher = build_classifier(self.model_cfg.teacher,
+                                            'teacher').eval()
+            self.teacher.requires_grad_(False)
+        if part is not None:
+            del distiller
+
+    def step(self, part: str) -> None:
+        if part == 'student':
+            self.student.train_step(self.data, self.student_wrapper)
+        elif part == 'teacher':
+            with torch.no_grad():
+                self.teacher(self.inputs, mode='tensor')
+        else:
+            self.distiller.train_step(self.data, self.wrappers)
+
+
+def timed(bench: Bench, part: str) -> float:
+    tic = time.perf_counter()
+    bench.step(part)
+    return time.perf_counter() - tic
+
+
+def proc_status_kib(field: str) -> int:
+    """A memory field of /proc/self/status, in KiB."""
+    with open('/proc/self/status') as f:
+        for line in f:
+            if line.startswith(field + ':'):
+                return int(line.split()[1])
+    raise KeyError(field)
+
+
+def peak_rss_growth(argv: list, part: str) -> float:
+    """Peak RSS growth (MiB) of a fresh process running ``part`` only."""
+    out = subprocess.run(
+        [sys.executable, __file__, *argv, '--only', part],
+        capture_output=True, text=True, check=True).stdout
+    return float(out.strip().splitlines()[-1])
+
+
+def main(argv=None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    args = parse_args(argv)
+    torch.set_num_threads(args.threads)
+    bench = Bench(args)
+    if args.only:
+        # Memory probe: reset the RSS high-water mark after start-up (Linux
+        # clear_refs 5), build and run the part, read the new peak.
+        with open('/proc/self/clear_refs', 'w') as f:
+            f.write('5')
+        base = proc_status_kib('VmRSS')
+        bench.build(args.only)
+        for _ in range(3):
+            bench.step(args.only)
+        print((proc_status_kib('VmHWM') - base) / 1024)
+        return
+
+    bench.build(None)
+    for _ in range(args.warmup):
+        for part in PARTS:
+            bench.step(part)
+    times = {part: [] for part in PARTS}
+    for _ in range(args.rounds):
+        for part in PARTS:
+            times[part].append(timed(bench, part))
+    median = {part: statistics.median(t) for part, t in times.items()}
+    limit = median['student'] + median['teacher']
+    result = dict(
+        config=args.config,
+        batch_size=args.batch_size,
+        input_size=list(bench.inputs.shape[1:]),
+        threads=args.threads,
+        rounds=args.rounds,
+        seconds={k: round(v, 4)
+                 for k, v in median.items()},
+        time_ratio=round(median['distiller'] / limit, 3))
+    print(f'{args.config}: batch {args.batch_size}, input '
+          f'{tuple(bench.inputs.shape[1:])}, {args.threads} threads, '
+          f'median of {args.rounds} rounds')
+    print(f'  student step     {median["student"] * 1e3:9.1f} ms')
+    print(f'  teacher forward  {median["teacher"] * 1e3:9.1f} ms')
+    print(f'  limit (sum)      {limit * 1e3:9.1f} ms')
+    print(f'  distiller step   {median["distiller"] * 1e3:9.1f} ms')
+    print(f'  time ratio distiller / limit: {result["time_ratio"]:.3f}')
+    if not args.no_memory:
+        mem = {part: peak_rss_growth(argv, part) for part in PARTS}
+        result['peak_rss_growth_mib'] = {k: round(v, 1)
+                                         for k, v in mem.items()}
+        result['memory_ratio'] = round(
+            mem['distiller'] / (mem['student'] + mem['teacher']), 3)
+        print(f'  peak RSS growth: student {mem["student"]:.0f} MiB, '
+              f'teacher {mem["teacher"]:.0f} MiB, distiller '
+              f'{mem["distiller"]:.0f} MiB')
+        print(f'  memory ratio distiller / (student + teacher): '
+              f'{result["memory_ratio"]:.3f}')
+    if args.out:
+        with open(args.out, 'w') as f:
+            json.dump(result, f, indent=2)
+
+
+if __name__ == '__main__':
+    main()
