@@ -1,6 +1,6 @@
 # CAKD on Fashion-MNIST: the ViT teacher (7x7 tokens, 128-d, 4 heads) teaches
 # the tiny ResNet student on the 10% subset (5,500 images); the student's
-# layer3 (7x7, 32 channels) is distilled. Same schedule as the student alone
+# layer3 (7x7, 16 channels) is distilled. Same schedule as the student alone
 # (configs/students/resnet-tiny_fashion-mnist-10pct.py).
 _base_ = [
     '../_base_/datasets/fashion_mnist.py',
