@@ -1,5 +1,6 @@
 import os
 import os.path as osp
+import socket
 import subprocess
 import sys
 
@@ -32,3 +33,10 @@ def run_tool(args, cwd: str = ROOT, timeout: int = 600,
 
 
 PYTHON = sys.executable
+
+
+def free_port() -> str:
+    """A TCP port nobody listens on now, for torchrun's rendezvous."""
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return str(sock.getsockname()[1])

@@ -4,9 +4,8 @@ import pytest
 import torch
 
 from mmcakd.engine import DistillerOptimWrapperConstructor
-from mmcakd.registry import MODELS
 
-from .tiny import batch, deit, distiller, resnet, swin, vit
+from .tiny import batch, deit, distiller, swin, vit
 
 
 def optim(model, d_lr=1e-3):

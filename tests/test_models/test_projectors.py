@@ -65,7 +65,8 @@ def test_pca_is_plain_attention_in_eval_and_at_p0():
                                expected)
 
 
-def test_pca_substitution_rate_is_p_and_gradients_flow_through_kept():
+def test_pca_substitution_rate_is_p_and_gradients_flow_through_kept(
+        monkeypatch):
     torch.manual_seed(0)
     pca = PCAProjector(4, 32, num_heads=4, p=0.3).train()
     feat = torch.randn(4, 4, 7, 7, requires_grad=True)
@@ -80,11 +81,9 @@ def test_pca_substitution_rate_is_p_and_gradients_flow_through_kept():
         captured['mixed'] = torch.stack([q, k, v])
         return original(q, k, v)
 
-    torch.nn.functional.scaled_dot_product_attention = spy
-    try:
-        attn, _ = pca(feat, teacher)
-    finally:
-        torch.nn.functional.scaled_dot_product_attention = original
+    monkeypatch.setattr(torch.nn.functional, 'scaled_dot_product_attention',
+                        spy)
+    attn, _ = pca(feat, teacher)
     rate = (captured['mixed'] == 1e3).float().mean().item()
     assert abs(rate - 0.3) < 0.02
     attn.sum().backward()

@@ -1,11 +1,10 @@
 """CAKD through tools/train.py, --resume, tools/test.py and DDP (gloo)."""
 import glob
 import json
-import os
 
 import torch
 
-from ..conftest import PYTHON, run_tool
+from ..conftest import PYTHON, free_port, run_tool
 from .test_train_test import TINY
 
 CAKD = 'configs/cakd/vit-tiny_resnet-tiny_fashion-mnist.py'
@@ -50,7 +49,7 @@ def test_cakd_ddp_two_processes_on_cpu(tmp_path, data_root):
         ['bash', 'tools/dist_train.sh', CAKD, '2', '--work-dir',
          str(work_dir), '--cfg-options', 'train_cfg.max_epochs=1', *TINY,
          'train_dataloader.batch_size=55', 'model.mrt.d_interval=1'],
-        env=dict(PYTHON=PYTHON, PORT=str(30500 + os.getpid() % 1000)))
+        env=dict(PYTHON=PYTHON, PORT=free_port()))
     log, = glob.glob(str(work_dir / '*' / '*.log'))
     text = open(log).read()
     assert 'Epoch(train) [1][2/2]' in text and 'loss_disc' in text

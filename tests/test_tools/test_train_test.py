@@ -1,12 +1,12 @@
 """tools/train.py, --resume, tools/test.py and tools/dist_train.sh for real."""
-import json
-import os
-import os.path as osp
 import glob
+import json
+import os.path as osp
+import subprocess
 
 import torch
 
-from ..conftest import PYTHON, ROOT, run_tool
+from ..conftest import PYTHON, ROOT, free_port, run_tool
 
 STUDENT = 'configs/students/resnet-tiny_fashion-mnist.py'
 # 220 training images at batch 110: two iterations per epoch; a small val set.
@@ -57,7 +57,7 @@ def test_train_resume_and_test(tmp_path, data_root):
 def test_work_dir_that_is_a_file_is_refused(tmp_path, data_root):
     path = tmp_path / 'file'
     path.write_text('keep me')
-    proc = __import__('subprocess').run(
+    proc = subprocess.run(
         [PYTHON, 'tools/train.py', STUDENT, '--work-dir', str(path)],
         cwd=ROOT, capture_output=True, text=True)
     assert proc.returncode != 0
@@ -67,15 +67,14 @@ def test_work_dir_that_is_a_file_is_refused(tmp_path, data_root):
 
 def test_dist_train_two_processes_on_cpu(tmp_path, data_root):
     work_dir = tmp_path / 'ddp'
-    proc = run_tool(
+    run_tool(
         ['bash', 'tools/dist_train.sh', STUDENT, '2', '--work-dir',
          str(work_dir), '--cfg-options', 'train_cfg.max_epochs=1', *TINY,
          'train_dataloader.batch_size=55'],
-        env=dict(PYTHON=PYTHON, PORT=str(29500 + os.getpid() % 1000)))
+        env=dict(PYTHON=PYTHON, PORT=free_port()))
     log, = glob.glob(str(work_dir / '*' / '*.log'))
     text = open(log).read()
     assert 'world_size: 2' in text or 'Distributed launcher: pytorch' in text
     # 220 images over 2 ranks at 55 per rank: 2 iterations per epoch.
     assert 'Epoch(train) [1][2/2]' in text
     assert osp.isfile(work_dir / 'epoch_1.pth')
-    del proc
