@@ -194,3 +194,37 @@ def test_ramp_weight():
         hub.update_info('epoch', epoch)
         weights.append(model.distill_weight())
     assert weights == [0.0, 0.0, 0.0, 0.5, 1.0, 1.0]
+
+
+def test_teacher_attention_paper_and_block():
+    """'paper': Eq. 2 over the patch tokens; 'block': the last block's real
+    attention over all tokens (CLS included), read at the patch tokens."""
+    paper = distiller(pca=dict(teacher_attn='paper')).train()
+    block = distiller(pca=dict(teacher_attn='block')).train()
+    block.teacher.load_state_dict(paper.teacher.state_dict())
+    inputs = paper.data_preprocessor(batch(), True)['inputs']
+    with torch.no_grad():
+        t_paper, t_block = paper.reader(inputs), block.reader(inputs)
+        last = paper.teacher.backbone.layers[-1]
+        captured = {}
+        handle = last.attn.register_forward_hook(
+            lambda m, a, o: captured.update(x=a[0]))
+        paper.teacher(inputs, mode='tensor')
+        handle.remove()
+        B, L, C = captured['x'].shape
+        qkv = last.attn.qkv(captured['x']).reshape(B, L, 3, 2, C // 2)
+        q, k, v = qkv.permute(2, 0, 3, 1, 4)
+        full = torch.softmax(q @ k.transpose(-2, -1) / (C // 2)**0.5, -1) @ v
+        patch = torch.softmax(q[:, :, 1:] @ k[:, :, 1:].transpose(-2, -1) /
+                              (C // 2)**0.5, -1) @ v[:, :, 1:]
+    torch.testing.assert_close(t_block.attn, full[:, :, 1:])
+    torch.testing.assert_close(t_paper.attn, patch)
+    torch.testing.assert_close(t_paper.q, q[:, :, 1:])
+    assert not torch.allclose(t_paper.attn, t_block.attn)
+
+
+def test_block_attention_is_refused_for_swin():
+    with pytest.raises(ValueError, match='teacher_attn'):
+        distiller(teacher=swin(), pca=dict(teacher_attn='block'))
+    with pytest.raises(ValueError, match='teacher_attn'):
+        distiller(pca=dict(teacher_attn='windows'))

@@ -2,7 +2,6 @@
 from typing import Dict, Optional, Tuple
 
 import torch
-import torch.nn.functional as F
 from mmengine.logging import MessageHub
 from mmengine.optim import OptimWrapperDict
 from torch.func import functional_call
@@ -44,7 +43,9 @@ class CAKDDistiller(BaseDistiller):
         student_stage (str): The student module tapped, e.g.
             ``'backbone.layer4'`` (ResNet-50 for Swin-T, 7x7 at 224 px).
         pca (dict, optional): ``p`` (0.5), ``attn_weight`` (0.2),
-            ``vv_weight`` (0.05).
+            ``vv_weight`` (0.05), ``teacher_attn`` (``'paper'``: Eq. 2 on
+            the patch tokens; ``'block'``: the teacher's real last-block
+            attention, ViT/DeiT only, see :class:`TeacherReader`).
         gl (dict, optional): ``group_size`` (4), ``dropout`` (0.1),
             ``loss_weight`` (0.05).
         mrt (dict, optional): ``views`` (MultiViewGenerator kwargs, or None
@@ -77,7 +78,9 @@ class CAKDDistiller(BaseDistiller):
                              "distil into, e.g. 'backbone.layer3'")
         super().__init__(teacher, student, teacher_ckpt, student_stage,
                          eval_teacher, data_preprocessor, init_cfg)
-        self.reader = TeacherReader(self.teacher)
+        self.reader = TeacherReader(
+            self.teacher,
+            None if pca is None else pca.get('teacher_attn', 'paper'))
         if mrt is not None and gl is None:
             raise ValueError('mrt needs gl: the discriminator judges the GL '
                              'projector\'s tokens; set mrt=None or enable gl')
@@ -91,6 +94,7 @@ class CAKDDistiller(BaseDistiller):
             self.pca = MODELS.build(
                 dict(type='PCAProjector', in_channels=c_s, embed_dims=c_t,
                      num_heads=heads, p=pca.pop('p', 0.5)))
+            pca.pop('teacher_attn', None)  # used by the reader
             self.pca_loss = MODELS.build(
                 dict(type='PCALoss',
                      attn_weight=_check_weight(
@@ -192,11 +196,8 @@ class CAKDDistiller(BaseDistiller):
         w = self.distill_weight()
         tokens = None
         if self.pca is not None:
-            teacher_qkv = torch.stack([t.q, t.k, t.v])
-            with torch.no_grad():
-                attn_t = F.scaled_dot_product_attention(t.q, t.k, t.v)
-            attn_s, v_s = self.pca(feat, teacher_qkv)
-            losses['loss_pca'] = w * self.pca_loss(attn_s, v_s, attn_t, t.v)
+            attn_s, v_s = self.pca(feat, torch.stack([t.q, t.k, t.v]))
+            losses['loss_pca'] = w * self.pca_loss(attn_s, v_s, t.attn, t.v)
         if self.gl is not None:
             h_s = self.gl(feat)
             losses['loss_gl'] = w * self.gl_loss(h_s, t.tokens)

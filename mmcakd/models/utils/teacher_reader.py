@@ -7,9 +7,10 @@ are taken"). Supported: mmpretrain's ``VisionTransformer`` and its
 subclasses (``DistilledVisionTransformer``, DeiT) and ``SwinTransformer``.
 """
 from dataclasses import dataclass
-from typing import Callable, List, Tuple
+from typing import Callable, List, Optional, Tuple
 
 import torch
+import torch.nn.functional as F
 from mmpretrain.models.backbones import SwinTransformer, VisionTransformer
 from torch import nn
 
@@ -26,6 +27,7 @@ class TeacherFeatures:
         tokens: h_T, (B, N, C_T) with N = H_T * W_T, row-major over the grid.
         q, k, v: (B, heads, N, d) with d = C_T / heads.
         grid: (H_T, W_T).
+        attn: Attn_T, (B, heads, N, d), or None when not asked for.
     """
     logits: torch.Tensor
     tokens: torch.Tensor
@@ -33,6 +35,7 @@ class TeacherFeatures:
     k: torch.Tensor
     v: torch.Tensor
     grid: Tuple[int, int]
+    attn: Optional[torch.Tensor] = None
 
 
 def split_heads(qkv: torch.Tensor, heads: int) -> List[torch.Tensor]:
@@ -48,10 +51,26 @@ class TeacherReader:
 
     The hooks only store references to tensors the teacher computes anyway;
     the caller runs the teacher under ``torch.no_grad()``.
+
+    Args:
+        teacher (nn.Module): The teacher classifier.
+        attention (str, optional): How Attn_T is computed, if at all:
+            ``'paper'`` (Eq. 2 over the patch tokens, as the paper writes),
+            ``'block'`` (the last block's real attention over all tokens,
+            prefix tokens included, read at the patch tokens: the release's
+            choice; ViT/DeiT only, where it costs nothing more) or ``None``.
     """
 
-    def __init__(self, teacher: nn.Module) -> None:
+    ATTENTION = ('paper', 'block')
+
+    def __init__(self,
+                 teacher: nn.Module,
+                 attention: Optional[str] = 'paper') -> None:
+        if attention not in self.ATTENTION + (None, ):
+            raise ValueError(f'pca.teacher_attn={attention!r} must be one '
+                             f'of {self.ATTENTION}')
         self.teacher = teacher
+        self.attention = attention
         self._store: dict = {}
         self._handles: list = []
         backbone = getattr(teacher, 'backbone', None)
@@ -93,6 +112,10 @@ class TeacherReader:
             raise ValueError(
                 'teacher: SwinTransformer must output its last stage '
                 f'(out_indices={backbone.out_indices}, need {last_stage})')
+        if self.attention == 'block':
+            raise ValueError("pca.teacher_attn='block' reads ViT/DeiT "
+                             "attention; Swin's windowed attention with its "
+                             "position bias is not offered: use 'paper'")
         block = backbone.stages[-1].blocks[-1]
         self.heads = block.attn.w_msa.num_heads
         self.prefix = 0
@@ -119,11 +142,16 @@ class TeacherReader:
         logits = self.teacher(inputs, mode='tensor')
         if isinstance(logits, (tuple, list)):  # DeiT: (cls, dist) heads
             logits = sum(logits) / len(logits)
-        qkv = self._qkv()[:, self.prefix:]
-        q, k, v = split_heads(qkv, self.heads)
+        q, k, v = split_heads(self._qkv(), self.heads)
+        attn = None
+        if self.attention == 'block':
+            attn = F.scaled_dot_product_attention(q, k, v)[:, :, self.prefix:]
+        q, k, v = (m[:, :, self.prefix:] for m in (q, k, v))
+        if self.attention == 'paper':
+            attn = F.scaled_dot_product_attention(q, k, v)
         tokens = self._store.pop('tokens')[:, self.prefix:]
         return TeacherFeatures(logits, tokens, q, k, v,
-                               self._store.pop('grid'))
+                               self._store.pop('grid'), attn)
 
     def remove(self) -> None:
         for handle in self._handles:
