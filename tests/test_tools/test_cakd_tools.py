@@ -2,10 +2,20 @@
 import glob
 import json
 
-import torch
+import os.path as osp
+import subprocess
 
-from ..conftest import PYTHON, free_port, run_tool
-from .test_train_test import TINY
+import torch
+from mmengine.config import Config
+from mmengine.runner import load_checkpoint
+from mmpretrain.apis import ImageClassificationInferencer
+
+from mmcakd.datasets import FashionMNISTSplit
+from mmcakd.registry import MODELS
+from mmcakd.utils import register_all_modules
+
+from ..conftest import PYTHON, ROOT, free_port, run_tool
+from .test_train_test import STUDENT, TINY
 
 CAKD = 'configs/cakd/vit-tiny_resnet-tiny_fashion-mnist.py'
 
@@ -41,6 +51,59 @@ def test_cakd_trains_resumes_and_tests(tmp_path, data_root):
     # The committed teacher is far better than a 4-step student.
     assert metrics['teacher/accuracy/top1'] > 80
     assert metrics['accuracy/top1'] < metrics['teacher/accuracy/top1']
+
+    check_extracted_student(tmp_path, work_dir / 'epoch_2.pth', data_root)
+
+
+def check_extracted_student(tmp_path, checkpoint, data_root):
+    """The student alone, as a plain mmpretrain checkpoint, predicts exactly
+    as the distiller's student does."""
+    out = tmp_path / 'student.pth'
+    run_tool([PYTHON, 'tools/model_converters/extract_student.py',
+              str(checkpoint), str(out), '--config', STUDENT])
+    plain = torch.load(out, weights_only=True)
+    assert all(not k.startswith(('teacher', 'pca', 'gl', 'discriminator',
+                                 'student.')) for k in plain['state_dict'])
+    assert 'optimizer' not in plain and 'dataset_meta' in plain['meta']
+
+    register_all_modules()
+    cfg = Config.fromfile(osp.join(ROOT, CAKD))
+    # As the runner does: the top-level data preprocessor joins the model.
+    cfg.model.data_preprocessor = cfg.data_preprocessor
+    distiller = MODELS.build(cfg.model).eval()
+    load_checkpoint(distiller, str(checkpoint), map_location='cpu',
+                    strict=True)
+    images = [FashionMNISTSplit(data_root, split='test',
+                                pipeline=[]).get_data_info(i)['img']
+              for i in range(8)]
+    inferencer = ImageClassificationInferencer(
+        osp.join(ROOT, STUDENT), pretrained=str(out), device='cpu')
+    scores = torch.stack([
+        torch.as_tensor(r['pred_scores']) for r in inferencer(images)])
+    batch = distiller.data_preprocessor(
+        dict(inputs=[torch.from_numpy(i.copy())[None] for i in images]),
+        False)['inputs']
+    with torch.no_grad():
+        expected = distiller.student(batch, mode='tensor').softmax(1)
+    torch.testing.assert_close(scores, expected, rtol=1e-5, atol=1e-6)
+
+    run_tool([PYTHON, 'tools/test.py', STUDENT, str(out), '--work-dir',
+              str(tmp_path / 'student_test'), '--cfg-options',
+              'test_dataloader.num_workers=0'])
+
+
+def test_extract_student_refuses_other_checkpoints(tmp_path):
+    plain = tmp_path / 'plain.pth'
+    torch.save({'state_dict': {'backbone.w': torch.zeros(1)}}, plain)
+    for path in (plain, tmp_path / 'missing.pth'):
+        proc = subprocess.run(
+            [PYTHON, 'tools/model_converters/extract_student.py', str(path),
+             str(tmp_path / 'out.pth')], cwd=ROOT, capture_output=True,
+            text=True)
+        assert proc.returncode == 1
+        assert str(path) in proc.stderr
+        assert len(proc.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / 'out.pth').exists()
 
 
 def test_cakd_ddp_two_processes_on_cpu(tmp_path, data_root):
