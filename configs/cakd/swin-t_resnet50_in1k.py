@@ -33,8 +33,13 @@ optim_wrapper = dict(
         optimizer=dict(type='SGD', lr=0.1, momentum=0.9, weight_decay=1e-4)),
     discriminator=dict(
         optimizer=dict(type='Adam', lr=1e-4, betas=(0.5, 0.999))))
+# Keyed by optimizer: the paper's steps for the student, a constant lr for
+# the discriminator (an un-keyed scheduler would decay both).
 param_scheduler = dict(
-    type='MultiStepLR', by_epoch=True, milestones=[30, 60, 90], gamma=0.1)
+    student=dict(
+        type='MultiStepLR', by_epoch=True, milestones=[30, 60, 90],
+        gamma=0.1),
+    discriminator=[])
 train_cfg = dict(by_epoch=True, max_epochs=120, val_interval=1)
 val_cfg = dict()
 test_cfg = dict()

@@ -35,11 +35,16 @@ optim_wrapper = dict(
             weight_decay=5e-4)),
     discriminator=dict(
         optimizer=dict(type='Adam', lr=1e-4, betas=(0.5, 0.999))))
+# Keyed by optimizer: the student's lr follows the student-alone schedule;
+# the discriminator keeps a constant lr (an un-keyed scheduler would decay
+# both).
 param_scheduler = dict(
-    type='CosineAnnealingLR',
-    by_epoch=True,
-    T_max=max_epochs,
-    convert_to_iter_based=True)
+    student=dict(
+        type='CosineAnnealingLR',
+        by_epoch=True,
+        T_max=max_epochs,
+        convert_to_iter_based=True),
+    discriminator=[])
 train_cfg = dict(by_epoch=True, max_epochs=max_epochs, val_interval=5)
 val_cfg = dict()
 test_cfg = dict()

@@ -173,6 +173,21 @@ def test_random_streams_are_saved_and_restored():
     assert torch.equal(views_a, views_b)
 
 
+def test_other_ranks_derive_their_own_stream_on_resume(monkeypatch):
+    from mmcakd.models.utils import seeded_random
+    model = distiller()
+    model.views(torch.zeros(2, 1, 16, 16))
+    state = copy.deepcopy(model.state_dict())
+    same = distiller()
+    same.load_state_dict(state)
+    monkeypatch.setattr(seeded_random, 'get_rank', lambda: 1)
+    other = distiller()
+    other.load_state_dict(state)
+    assert other.views.random.seed != same.views.random.seed
+    images = torch.zeros(16, 1, 16, 16) + 1
+    assert not torch.equal(same.views(images)[0], other.views(images)[0])
+
+
 def test_eval_mode_predicts_with_the_student():
     model = distiller(eval_teacher=True).eval()
     data = model.data_preprocessor(batch(), False)

@@ -22,7 +22,7 @@ from .tiny import register_all_modules  # noqa: F401
 def test_imagenet_config_trains_one_step(name, size, grid):
     cfg = Config.fromfile(osp.join(ROOT, 'configs', 'cakd', name))
     assert cfg.train_cfg.max_epochs == 120
-    assert cfg.param_scheduler.milestones == [30, 60, 90]
+    assert cfg.param_scheduler.student.milestones == [30, 60, 90]
     assert cfg.optim_wrapper.student.optimizer.lr == 0.1
     assert cfg.train_dataloader.batch_size == 32
     assert cfg.model.teacher_ckpt.startswith('https://download.openmmlab.com')

@@ -111,3 +111,14 @@ def test_align_pools_a_larger_map():
     feat = torch.arange(16.).view(1, 1, 4, 4)
     out = align_to_grid(feat, (2, 2))
     assert out.flatten().tolist() == [2.5, 4.5, 10.5, 12.5]
+
+
+def test_align_pools_the_longer_axis_and_upsamples_the_shorter():
+    feat = torch.randn(2, 3, 14, 3)
+    out = align_to_grid(feat, (7, 3))
+    torch.testing.assert_close(out, (feat[:, :, 0::2] + feat[:, :, 1::2]) / 2)
+    mixed = align_to_grid(feat, (7, 6))
+    torch.testing.assert_close(
+        mixed,
+        torch.nn.functional.interpolate(
+            out, size=(7, 6), mode='bilinear', align_corners=False))

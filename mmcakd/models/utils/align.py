@@ -8,14 +8,18 @@ import torch.nn.functional as F
 def align_to_grid(feat: torch.Tensor, grid: Tuple[int, int]) -> torch.Tensor:
     """Resize ``feat`` (B, C, H_S, W_S) to (B, C, H_T, W_T).
 
-    A larger map is adaptively average-pooled (every student position
-    contributes), a smaller one bilinearly upsampled (method.md, "Where
-    features are taken"); an equal one is returned as is.
+    Per axis: a longer one is adaptively average-pooled (every student
+    position contributes), a shorter one bilinearly upsampled (method.md,
+    "Where features are taken"); an equal map is returned as is.
     """
     size = tuple(feat.shape[-2:])
     grid = tuple(grid)
     if size == grid:
         return feat
-    if size[0] >= grid[0] and size[1] >= grid[1]:
-        return F.adaptive_avg_pool2d(feat, grid)
-    return F.interpolate(feat, size=grid, mode='bilinear', align_corners=False)
+    pooled = (min(size[0], grid[0]), min(size[1], grid[1]))
+    if pooled != size:
+        feat = F.adaptive_avg_pool2d(feat, pooled)
+    if pooled != grid:
+        feat = F.interpolate(
+            feat, size=grid, mode='bilinear', align_corners=False)
+    return feat

@@ -1,4 +1,5 @@
 """A random stream owned by a module and saved in its state_dict."""
+import zlib
 from typing import Optional
 
 import torch
@@ -35,21 +36,28 @@ class SeededRandom(nn.Module):
         return gen
 
     def get_extra_state(self) -> torch.Tensor:
-        """One uint8 tensor: the seed (8 bytes) then the generator state.
+        """One uint8 tensor: the seed (8 bytes), then the generator state if
+        the generator has been used.
 
         A single tensor because mmengine broadcasts every ``state_dict``
         entry as a tensor when it starts a distributed run.
         """
-        if self._generator is not None:
-            state = self._generator.get_state()
-        elif self._pending_state is not None:
-            state = self._pending_state
-        else:
-            state = torch.Generator().manual_seed(self.seed).get_state()
         seed = torch.tensor([self.seed], dtype=torch.int64).view(torch.uint8)
-        return torch.cat([seed, state.cpu()])
+        state = (self._generator.get_state() if self._generator is not None
+                 else self._pending_state)
+        return seed if state is None else torch.cat([seed, state.cpu()])
 
     def set_extra_state(self, state: torch.Tensor) -> None:
+        """Continue the saved stream (the checkpoint holds rank 0's).
+
+        Other ranks derive their own stream from it and their rank, so that
+        after a resume the ranks still draw different views.
+        """
         self.seed = int(state[:8].clone().view(torch.int64))
         self._generator = None
-        self._pending_state = state[8:].clone()
+        self._pending_state = state[8:].clone() if state.numel() > 8 else None
+        rank = get_rank()
+        if rank:
+            digest = zlib.crc32(state.numpy().tobytes())
+            self.seed = (digest + 7919 * rank) % (2**31 - 1)
+            self._pending_state = None

@@ -56,9 +56,11 @@ class TeacherReader:
         teacher (nn.Module): The teacher classifier.
         attention (str, optional): How Attn_T is computed, if at all:
             ``'paper'`` (Eq. 2 over the patch tokens, as the paper writes),
-            ``'block'`` (the last block's real attention over all tokens,
-            prefix tokens included, read at the patch tokens: the release's
-            choice; ViT/DeiT only, where it costs nothing more) or ``None``.
+            ``'block'`` (the last block's real attention output
+            softmax(QK^T / sqrt(d)) V over all tokens, prefix tokens
+            included, read at the patch tokens; ViT/DeiT only) or ``None``.
+            The release compares pre-softmax QK^T maps instead; that form
+            is not offered.
     """
 
     ATTENTION = ('paper', 'block')
@@ -94,6 +96,9 @@ class TeacherReader:
         last = backbone.layers[-1]
         self.heads = last.attn.num_heads
         self.prefix = backbone.num_extra_tokens
+        # h_T is the final normalised token map; a ViT built without a final
+        # norm (e.g. mmpretrain's MAE fine-tuned configs, which normalise
+        # after pooling) gives its last block's output instead.
         final = backbone.ln1 if backbone.final_norm else last
         # The last block's own qkv projection is applied to the whole token
         # sequence, so its output is exactly Q_T, K_T, V_T: no extra work.

@@ -42,6 +42,9 @@ class MultiViewGenerator(nn.Module):
       zero (the mean) each with probability ``ratio``.
     - ``GaussianNoise(std)``: add N(0, std^2).
 
+    Rotation and crops use normalised image coordinates, so on non-square
+    images a rotation also shears slightly.
+
     Args:
         prob (float): Probability that a sample is transformed. Default 0.5.
         transforms (list[dict]): The transforms and their strengths.
