@@ -4,35 +4,25 @@
 # steps at 30/60/90, 8 GPUs x 32 images.
 #   bash tools/dist_train.sh configs/cakd/swin-t_resnet50_in1k.py 8
 _base_ = [
+    '../_base_/distillers/cakd.py',
     'mmpretrain::_base_/datasets/imagenet_bs32.py',
     '../_base_/default_runtime.py',
 ]
 
 model = dict(
-    type='CAKDDistiller',
     teacher='mmpretrain::swin_transformer/swin-tiny_16xb64_in1k.py',
     teacher_ckpt='https://download.openmmlab.com/mmclassification/v0/'
     'swin-transformer/swin_tiny_224_b16x64_300e_imagenet_20210616_090925'
     '-66df6be6.pth',
     student='mmpretrain::resnet/resnet50_8xb32_in1k.py',
     student_stage='backbone.layer4',
-    pca=dict(p=0.5, attn_weight=0.2, vv_weight=0.05),
-    gl=dict(group_size=4, dropout=0.1, loss_weight=0.05),
-    mrt=dict(
-        views=dict(prob=0.5),
-        adv_weight=0.05,
-        adv_form='non_saturating',
-        d_interval=5),
     # The release's warm-up: no distillation for 25 epochs, full at 35.
     ramp=dict(begin=25, end=35, by_epoch=True),
 )
 
 optim_wrapper = dict(
-    constructor='DistillerOptimWrapperConstructor',
     student=dict(
-        optimizer=dict(type='SGD', lr=0.1, momentum=0.9, weight_decay=1e-4)),
-    discriminator=dict(
-        optimizer=dict(type='Adam', lr=1e-4, betas=(0.5, 0.999))))
+        optimizer=dict(type='SGD', lr=0.1, momentum=0.9, weight_decay=1e-4)))
 # Keyed by optimizer: the paper's steps for the student, a constant lr for
 # the discriminator (an un-keyed scheduler would decay both).
 param_scheduler = dict(
@@ -46,4 +36,3 @@ test_cfg = dict()
 # 8 GPUs x 32 images; --auto-scale-lr rescales lr for another total batch.
 auto_scale_lr = dict(base_batch_size=256)
 default_hooks = dict(logger=dict(interval=100))
-model_wrapper_cfg = dict(type='MMSeparateDistributedDataParallel')

@@ -3,6 +3,7 @@
 # layer3 (7x7, 16 channels) is distilled. Same schedule as the student alone
 # (configs/students/resnet-tiny_fashion-mnist-10pct.py).
 _base_ = [
+    '../_base_/distillers/cakd.py',
     '../_base_/datasets/fashion_mnist.py',
     '../_base_/default_runtime.py',
 ]
@@ -10,31 +11,19 @@ _teacher = '{{ fileDirname }}/../_base_/models/vit-tiny_fashion-mnist.py'
 _student = '{{ fileDirname }}/../_base_/models/resnet-tiny_fashion-mnist.py'
 
 model = dict(
-    type='CAKDDistiller',
     teacher=_teacher,
     teacher_ckpt='checkpoints/vit-tiny_fashion-mnist.pth',
     student=_student,
     student_stage='backbone.layer3',
-    pca=dict(p=0.5, attn_weight=0.2, vv_weight=0.05),
-    gl=dict(group_size=4, dropout=0.1, loss_weight=0.05),
-    mrt=dict(
-        views=dict(prob=0.5),
-        adv_weight=0.05,
-        adv_form='non_saturating',
-        d_interval=5),
-    ramp=None,
 )
 
 max_epochs = 40
 train_dataloader = dict(dataset=dict(fraction=0.1))
 optim_wrapper = dict(
-    constructor='DistillerOptimWrapperConstructor',
     student=dict(
         optimizer=dict(
             type='SGD', lr=0.05, momentum=0.9, nesterov=True,
-            weight_decay=5e-4)),
-    discriminator=dict(
-        optimizer=dict(type='Adam', lr=1e-4, betas=(0.5, 0.999))))
+            weight_decay=5e-4)))
 # Keyed by optimizer: the student's lr follows the student-alone schedule;
 # the discriminator keeps a constant lr (an un-keyed scheduler would decay
 # both).
@@ -51,4 +40,3 @@ test_cfg = dict()
 auto_scale_lr = dict(base_batch_size=128)
 default_hooks = dict(
     logger=dict(interval=20), checkpoint=dict(interval=10))
-model_wrapper_cfg = dict(type='MMSeparateDistributedDataParallel')

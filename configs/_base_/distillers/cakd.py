@@ -1,0 +1,22 @@
+# CAKD's defaults (method.md): the paper-faithful components with the
+# release's loss weights. A concrete config adds teacher, teacher_ckpt,
+# student and student_stage, and the student's optimizer.
+model = dict(
+    type='CAKDDistiller',
+    pca=dict(p=0.5, attn_weight=0.2, vv_weight=0.05, teacher_attn='paper'),
+    gl=dict(group_size=4, dropout=0.1, loss_weight=0.05),
+    mrt=dict(
+        views=dict(prob=0.5),
+        adv_weight=0.05,
+        adv_form='non_saturating',
+        d_interval=5),
+)
+
+optim_wrapper = dict(
+    constructor='DistillerOptimWrapperConstructor',
+    discriminator=dict(
+        optimizer=dict(type='Adam', lr=1e-4, betas=(0.5, 0.999))))
+
+# Each trainable part (student, projectors, discriminator) in its own DDP,
+# so that the distiller's own train_step runs under DDP.
+model_wrapper_cfg = dict(type='MMSeparateDistributedDataParallel')
