@@ -12,8 +12,9 @@ from mmengine.evaluator import DumpResults
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
-from mmcakd.utils import (register_all_modules, set_cpu_distributed,
-                          set_dataloader_defaults, set_work_dir)
+from mmcakd.utils import (finish_distributed, register_all_modules,
+                          set_cpu_distributed, set_dataloader_defaults,
+                          set_work_dir)
 
 
 def parse_args() -> argparse.Namespace:
@@ -84,6 +85,7 @@ def main() -> None:
     metrics = runner.test()
     if runner.rank == 0:
         mmengine.dump(metrics, os.path.join(runner.log_dir, 'metrics.json'))
+    finish_distributed()
 
 
 if __name__ == '__main__':

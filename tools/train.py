@@ -10,9 +10,9 @@ from mmengine.config import Config, DictAction
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
-from mmcakd.utils import (enable_amp, register_all_modules,
-                          set_cpu_distributed, set_dataloader_defaults,
-                          set_work_dir)
+from mmcakd.utils import (enable_amp, finish_distributed,
+                          register_all_modules, set_cpu_distributed,
+                          set_dataloader_defaults, set_work_dir)
 
 
 def parse_args() -> argparse.Namespace:
@@ -82,6 +82,7 @@ def main() -> None:
     runner = (Runner.from_cfg(cfg)
               if 'runner_type' not in cfg else RUNNERS.build(cfg))
     runner.train()
+    finish_distributed()
 
 
 if __name__ == '__main__':

@@ -105,3 +105,15 @@ def set_cpu_distributed(cfg: Config) -> None:
             broadcast_buffers=False,
             find_unused_parameters=cfg.get('find_unused_parameters', False))
     cfg.model_wrapper_cfg.device_ids = None
+
+
+def finish_distributed() -> None:
+    """Leave the process group cleanly at the end of a run.
+
+    Without this, a gloo process may abort at interpreter exit ("terminate
+    called without an active exception") while its peer is still tearing
+    down, which turns a finished run into a failed one.
+    """
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        torch.distributed.barrier()
+        torch.distributed.destroy_process_group()
