@@ -27,6 +27,8 @@ load_from = None
 resume = False
 randomness = dict(seed=0, deterministic=False)
 
-# Writes the message hub as plain data, so that --resume, load_from and
-# tools/test.py read the runner's own checkpoints with torch's safe loader.
-custom_hooks = [dict(type='SafeCheckpointHook')]
+# SafeCheckpointHook writes the message hub as plain data, so that --resume,
+# load_from and tools/test.py read the runner's own checkpoints with torch's
+# safe loader; NaNGuardHook stops at the first NaN/Inf loss term, before the
+# diverged model could be saved.
+custom_hooks = [dict(type='SafeCheckpointHook'), dict(type='NaNGuardHook')]

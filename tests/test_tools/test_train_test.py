@@ -78,3 +78,25 @@ def test_dist_train_two_processes_on_cpu(tmp_path, data_root):
     # 220 images over 2 ranks at 55 per rank: 2 iterations per epoch.
     assert 'Epoch(train) [1][2/2]' in text
     assert osp.isfile(work_dir / 'epoch_1.pth')
+
+
+def test_nan_loss_stops_training_and_keeps_last_good_checkpoint(
+        tmp_path, data_root):
+    work_dir = tmp_path / 'nan'
+    # An absurd learning rate: the first update diverges, so the second
+    # iteration's loss is not finite. Checkpoints are written every iteration.
+    proc = subprocess.run(
+        [PYTHON, 'tools/train.py', STUDENT, '--work-dir', str(work_dir),
+         '--cfg-options', 'train_cfg.max_epochs=1', *TINY,
+         'optim_wrapper.optimizer.lr=1e30',
+         'default_hooks.checkpoint.by_epoch=False',
+         'default_hooks.checkpoint.interval=1'],
+        cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode != 0
+    error = proc.stderr.strip().splitlines()[-1]
+    assert error.startswith('FloatingPointError: loss')
+    assert 'at iteration 2' in error and 'iter_1.pth' in error
+    assert not (work_dir / 'iter_2.pth').exists()
+    good = torch.load(work_dir / 'iter_1.pth', weights_only=True)
+    assert all(torch.isfinite(v).all() for v in good['state_dict'].values()
+               if v.is_floating_point())

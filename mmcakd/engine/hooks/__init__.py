@@ -1,3 +1,4 @@
+from .nan_guard_hook import NaNGuardHook
 from .safe_checkpoint_hook import SafeCheckpointHook
 
-__all__ = ['SafeCheckpointHook']
+__all__ = ['NaNGuardHook', 'SafeCheckpointHook']
