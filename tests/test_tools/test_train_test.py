@@ -4,6 +4,7 @@ import json
 import os.path as osp
 import subprocess
 
+import pytest
 import torch
 
 from ..conftest import PYTHON, ROOT, free_port, run_tool
@@ -52,6 +53,22 @@ def test_train_resume_and_test(tmp_path, data_root):
     log, = glob.glob(str(test_dir / '*' / '*.log'))
     # 10,000 test images at batch 500 are 20 iterations.
     assert 'Epoch(test) [20/20]' in open(log).read()
+
+    # The robustness tool: clean accuracy as tools/test.py, deterministic
+    # corruptions, a JSON and a PNG.
+    runs = []
+    for name in ('a', 'b'):
+        run_tool([PYTHON, 'tools/analysis_tools/robustness.py', STUDENT,
+                  str(work_dir / 'epoch_2.pth'), '--out-dir',
+                  str(tmp_path / name), '--cfg-options',
+                  'test_dataloader.num_workers=0'])
+        with open(tmp_path / name / 'robustness.json') as f:
+            runs.append(json.load(f))
+    assert runs[0]['clean'] == pytest.approx(metrics['accuracy/top1'], abs=1e-4)
+    assert runs[0] == dict(runs[1], config=runs[0]['config'])
+    assert set(runs[0]['corrupted']) == {
+        'gaussian_noise', 'gaussian_blur', 'contrast', 'occlusion'}
+    assert (tmp_path / 'a' / 'robustness.png').stat().st_size > 10000
 
 
 def test_work_dir_that_is_a_file_is_refused(tmp_path, data_root):
