@@ -22,6 +22,7 @@ import statistics
 import subprocess
 import sys
 import time
+from typing import Optional
 
 import torch
 from mmengine.config import Config, DictAction
@@ -47,7 +48,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--threads', type=int, default=2)
     parser.add_argument('--no-memory', action='store_true')
     parser.add_argument('--out', help='write the results as JSON')
+    # Used by the memory probes, which run one part each in a subprocess.
     parser.add_argument('--only', choices=PARTS, help=argparse.SUPPRESS)
+    parser.add_argument(
+        '--input-shape', type=int, nargs=3, help=argparse.SUPPRESS)
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     return parser.parse_args(argv)
 
@@ -64,9 +68,11 @@ class Bench:
         model_cfg.teacher_ckpt = None
         model_cfg.setdefault('data_preprocessor',
                              cfg.get('data_preprocessor', {}))
-        if args.input_size:
-            channels = model_cfg.get('input_size', (3, ))[0]
-            if 'input_size' not in model_cfg:
+        if args.input_shape:  # a memory probe: the parent's shape
+            model_cfg.input_size = tuple(args.input_shape)
+        elif args.input_size:
+            channels = model_cfg.get('input_size', (None, ))[0]
+            if channels is None:
                 teacher = build_classifier(model_cfg.teacher, 'teacher')
                 channels = teacher.backbone.patch_embed.projection.in_channels
             model_cfg.input_size = (channels, args.input_size,
@@ -76,37 +82,44 @@ class Bench:
         self.model_cfg = model_cfg
         self.args = args
 
-    def build(self, part: str):
+    def build(self, part: Optional[str]) -> None:
+        """Build ``part`` (all three when None) and the shared batch.
+
+        A memory probe builds its own part only (plus the data
+        preprocessor), with the input shape handed over by the parent, so
+        that nothing else inflates its peak.
+        """
         torch.manual_seed(0)
-        distiller = MODELS.build(self.model_cfg).train()
-        embed = distiller.teacher.backbone.patch_embed
-        c, h, w = self.model_cfg.get('input_size') or (
-            embed.projection.in_channels, *embed.init_input_size)
-        g = torch.Generator().manual_seed(0)
-        self.data = dict(
-            inputs=[torch.randint(0, 256, (c, h, w), generator=g,
-                                  dtype=torch.uint8)
-                    for _ in range(self.args.batch_size)],
-            data_samples=[DataSample().set_gt_label(i % 10)
-                          for i in range(self.args.batch_size)])
-        self.inputs = distiller.data_preprocessor(self.data, True)['inputs']
+        shape = self.args.input_shape
         if part in ('distiller', None):
-            self.distiller = distiller
-            self.wrappers = build_optim_wrapper(distiller,
+            self.distiller = MODELS.build(self.model_cfg).train()
+            self.wrappers = build_optim_wrapper(self.distiller,
                                                 self.cfg.optim_wrapper)
+            embed = self.distiller.teacher.backbone.patch_embed
+            shape = shape or self.model_cfg.get('input_size') or (
+                embed.projection.in_channels, *embed.init_input_size)
+        self.shape = tuple(shape)
+        preprocessor = dict(self.model_cfg.data_preprocessor)
+        preprocessor.setdefault('type', 'ClsDataPreprocessor')
+        preprocessor = MODELS.build(preprocessor)
         if part in ('student', None):
             self.student = build_classifier(self.model_cfg.student,
                                             'student').train()
-            self.student.data_preprocessor = distiller.data_preprocessor
-            student_optim = dict(self.cfg.optim_wrapper.student)
-            self.student_wrapper = build_optim_wrapper(self.student,
-                                                       student_optim)
+            self.student.data_preprocessor = preprocessor
+            self.student_wrapper = build_optim_wrapper(
+                self.student, dict(self.cfg.optim_wrapper.student))
         if part in ('teacher', None):
             self.teacher = build_classifier(self.model_cfg.teacher,
                                             'teacher').eval()
             self.teacher.requires_grad_(False)
-        if part is not None:
-            del distiller
+        g = torch.Generator().manual_seed(0)
+        self.data = dict(
+            inputs=[torch.randint(0, 256, self.shape, generator=g,
+                                  dtype=torch.uint8)
+                    for _ in range(self.args.batch_size)],
+            data_samples=[DataSample().set_gt_label(i % 10)
+                          for i in range(self.args.batch_size)])
+        self.inputs = preprocessor(self.data, True)['inputs']
 
     def step(self, part: str) -> None:
         if part == 'student':
@@ -133,10 +146,11 @@ def proc_status_kib(field: str) -> int:
     raise KeyError(field)
 
 
-def peak_rss_growth(argv: list, part: str) -> float:
+def peak_rss_growth(argv: list, part: str, shape: tuple) -> float:
     """Peak RSS growth (MiB) of a fresh process running ``part`` only."""
     out = subprocess.run(
-        [sys.executable, __file__, *argv, '--only', part],
+        [sys.executable, __file__, *argv, '--only', part, '--input-shape',
+         *map(str, shape)],
         capture_output=True, text=True, check=True).stdout
     return float(out.strip().splitlines()[-1])
 
@@ -186,7 +200,10 @@ def main(argv=None) -> None:
     print(f'  distiller step   {median["distiller"] * 1e3:9.1f} ms')
     print(f'  time ratio distiller / limit: {result["time_ratio"]:.3f}')
     if not args.no_memory:
-        mem = {part: peak_rss_growth(argv, part) for part in PARTS}
+        mem = {
+            part: peak_rss_growth(argv, part, bench.shape)
+            for part in PARTS
+        }
         result['peak_rss_growth_mib'] = {k: round(v, 1)
                                          for k, v in mem.items()}
         result['memory_ratio'] = round(
