@@ -243,3 +243,19 @@ def test_block_attention_is_refused_for_swin():
         distiller(teacher=swin(), pca=dict(teacher_attn='block'))
     with pytest.raises(ValueError, match='teacher_attn'):
         distiller(pca=dict(teacher_attn='windows'))
+
+
+def test_timm_student_through_timm_backbone():
+    """Any timm CNN plugs in as an mmpretrain TIMMBackbone student."""
+    student = dict(
+        type='ImageClassifier',
+        backbone=dict(type='TIMMBackbone', model_name='resnet18',
+                      pretrained=False, in_chans=1),
+        neck=dict(type='GlobalAveragePooling'),
+        head=dict(type='LinearClsHead', num_classes=5, in_channels=512))
+    model = distiller(teacher=vit(img=32, patch=4), student=student,
+                      stage='backbone.timm_model.layer2')
+    assert model.grid == (8, 8) and model.gl.weight.shape[1] == 128
+    wrappers = optim(model)
+    log = model.train_step(batch(size=32), wrappers)
+    assert {'loss_cls', 'loss_pca', 'loss_gl', 'loss_adv'} <= set(log)
