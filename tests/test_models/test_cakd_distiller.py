@@ -250,7 +250,7 @@ def test_timm_student_through_timm_backbone():
     student = dict(
         type='ImageClassifier',
         backbone=dict(type='TIMMBackbone', model_name='resnet18',
-                      pretrained=False, in_chans=1),
+                      pretrained=False, in_channels=1),
         neck=dict(type='GlobalAveragePooling'),
         head=dict(type='LinearClsHead', num_classes=5, in_channels=512))
     model = distiller(teacher=vit(img=32, patch=4), student=student,
