@@ -18,7 +18,11 @@ env_cfg = dict(
     dist_cfg=dict(backend='nccl'),
 )
 
-# Add dict(type='TensorboardVisBackend') to log curves to TensorBoard.
+# For TensorBoard curves (every loss term, lr and accuracy, in
+# <work_dir>/<timestamp>/vis_data), put in your config:
+#   visualizer = dict(vis_backends=[dict(type='LocalVisBackend'),
+#                                   dict(type='TensorboardVisBackend')])
+# and run `tensorboard --logdir work_dirs`.
 vis_backends = [dict(type='LocalVisBackend')]
 visualizer = dict(type='UniversalVisualizer', vis_backends=vis_backends)
 

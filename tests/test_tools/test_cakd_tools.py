@@ -120,3 +120,23 @@ def test_cakd_ddp_two_processes_on_cpu(tmp_path, data_root):
     # Saved without DDP's `module.` prefixes, loadable by a single process.
     assert 'student.backbone.conv1.weight' in checkpoint['state_dict']
     assert 'gl.weight' in checkpoint['state_dict']
+
+
+def test_each_loss_term_is_a_tensorboard_curve(tmp_path, data_root):
+    config = tmp_path / 'tensorboard.py'
+    config.write_text(
+        f"_base_ = '{osp.join(ROOT, CAKD)}'\n"
+        "visualizer = dict(vis_backends=[dict(type='LocalVisBackend'), "
+        "dict(type='TensorboardVisBackend')])\n")
+    work_dir = tmp_path / 'tb'
+    run_tool([PYTHON, 'tools/train.py', str(config), '--work-dir',
+              str(work_dir), '--cfg-options', 'train_cfg.max_epochs=1',
+              *TINY, 'model.mrt.d_interval=1',
+              'default_hooks.logger.interval=1'])
+    from tensorboard.backend.event_processing.event_accumulator import \
+        EventAccumulator
+    events, = glob.glob(str(work_dir / '*' / 'vis_data' / 'events*'))
+    curves = EventAccumulator(events)
+    curves.Reload()
+    assert {'loss_cls', 'loss_pca', 'loss_gl', 'loss_adv', 'loss_disc',
+            'accuracy/top1'} <= set(curves.Tags()['scalars'])
