@@ -1,5 +1,6 @@
 # make demo   train (or reuse) the teacher, then the student alone and with CAKD
-# make test   the test suite (about 10 minutes on 2 CPU cores)
+# make test   the test suite (about 3 minutes on 2 CPU cores)
+# make test-slurm   a real 2-task Slurm job on a local one-node cluster
 # Both create or reuse the virtualenv .venv with the pinned stack.
 SHELL := /bin/bash
 .SHELLFLAGS := -eo pipefail -c
@@ -15,7 +16,7 @@ FMNIST_PKG := $(FMNIST_SRC)/t10k-labels-idx1-ubyte.gz
 DATA := data/fashion_mnist/.prepared
 TEACHER_CKPT := checkpoints/vit-tiny_fashion-mnist.pth
 
-.PHONY: demo test test-all venv data teacher clean-demo
+.PHONY: demo test test-all test-slurm venv data teacher clean-demo
 
 venv: $(STAMP)
 
@@ -58,6 +59,17 @@ test: $(DATA)
 # Also the slow end-to-end tests.
 test-all: $(DATA)
 	$(PY) -m pytest -q -m "slow or not slow" tests
+
+# A 2-task CAKD job through tools/slurm_train.sh / slurm_test.sh on a
+# one-node Slurm cluster started here (Debian's slurm-wlm and munge), then
+# stopped again.
+SLURM_LOCAL_DIR ?= /tmp/mmcakd-slurm
+test-slurm: $(DATA)
+	SLURM_LOCAL_DIR=$(SLURM_LOCAL_DIR) tools/slurm_local/cluster.sh start
+	SLURM_CONF=$(SLURM_LOCAL_DIR)/slurm.conf $(PY) -m pytest -q -m slurm \
+		tests/test_tools/test_slurm.py; status=$$?; \
+		SLURM_LOCAL_DIR=$(SLURM_LOCAL_DIR) tools/slurm_local/cluster.sh stop; \
+		exit $$status
 
 clean-demo:
 	rm -rf work_dirs/demo
