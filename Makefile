@@ -16,7 +16,7 @@ FMNIST_PKG := $(FMNIST_SRC)/t10k-labels-idx1-ubyte.gz
 DATA := data/fashion_mnist/.prepared
 TEACHER_CKPT := checkpoints/vit-tiny_fashion-mnist.pth
 
-.PHONY: demo test test-all test-slurm venv data teacher clean-demo
+.PHONY: demo test test-all test-slurm doc-check venv data teacher clean-demo
 
 venv: $(STAMP)
 
@@ -70,6 +70,11 @@ test-slurm: $(DATA)
 		tests/test_tools/test_slurm.py; status=$$?; \
 		SLURM_LOCAL_DIR=$(SLURM_LOCAL_DIR) tools/slurm_local/cluster.sh stop; \
 		exit $$status
+
+# Run every shell command of docs/*.md (a few minutes; starts and stops the
+# local Slurm cluster of docs/cluster.md).
+doc-check: $(DATA)
+	$(PY) tools/misc/check_docs.py
 
 clean-demo:
 	rm -rf work_dirs/demo
