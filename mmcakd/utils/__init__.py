@@ -1,8 +1,9 @@
-from .launch import (enable_amp, finish_distributed, set_cpu_distributed,
-                     set_dataloader_defaults, set_work_dir)
+from .launch import (enable_amp, finish_distributed, model_config,
+                     set_cpu_distributed, set_dataloader_defaults,
+                     set_work_dir)
 from .setup_env import register_all_modules
 
 __all__ = [
-    'enable_amp', 'finish_distributed', 'register_all_modules',
+    'enable_amp', 'finish_distributed', 'model_config', 'register_all_modules',
     'set_cpu_distributed', 'set_dataloader_defaults', 'set_work_dir'
 ]

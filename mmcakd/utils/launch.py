@@ -24,6 +24,16 @@ def set_work_dir(cfg: Config, work_dir: Optional[str],
             'path with --work-dir')
 
 
+def model_config(cfg: Config) -> ConfigDict:
+    """``cfg.model`` with the config's top-level ``data_preprocessor`` merged
+    in, as mmengine's Runner does before it builds the model (tools that
+    build a model themselves must do the same, or inputs go unnormalised)."""
+    model = cfg.model
+    if cfg.get('data_preprocessor') is not None:
+        model.setdefault('data_preprocessor', cfg.data_preprocessor)
+    return model
+
+
 def enable_amp(optim_wrapper: ConfigDict) -> None:
     """Turn every optimizer wrapper of ``optim_wrapper`` into an AMP one.
 

@@ -9,6 +9,7 @@ from mmengine.optim import build_optim_wrapper
 from mmpretrain.structures import DataSample
 
 from mmcakd.registry import MODELS
+from mmcakd.utils import model_config
 
 from ..conftest import ROOT
 from .tiny import register_all_modules  # noqa: F401
@@ -29,9 +30,8 @@ def test_imagenet_config_trains_one_step(name, size, grid):
     cfg.model.teacher_ckpt = None  # no network here
     cfg.model.input_size = (3, size, size)
     cfg.model.ramp = None
-    cfg.model.data_preprocessor = cfg.data_preprocessor
     torch.manual_seed(0)
-    model = MODELS.build(cfg.model)
+    model = MODELS.build(model_config(cfg))
     assert model.grid == grid
     wrappers = build_optim_wrapper(model, cfg.optim_wrapper)
     data = dict(

@@ -12,7 +12,7 @@ from mmpretrain.apis import ImageClassificationInferencer
 
 from mmcakd.datasets import FashionMNISTSplit
 from mmcakd.registry import MODELS
-from mmcakd.utils import register_all_modules
+from mmcakd.utils import model_config, register_all_modules
 
 from ..conftest import PYTHON, ROOT, free_port, run_tool
 from .test_train_test import STUDENT, TINY
@@ -68,9 +68,7 @@ def check_extracted_student(tmp_path, checkpoint, data_root):
 
     register_all_modules()
     cfg = Config.fromfile(osp.join(ROOT, CAKD))
-    # As the runner does: the top-level data preprocessor joins the model.
-    cfg.model.data_preprocessor = cfg.data_preprocessor
-    distiller = MODELS.build(cfg.model).eval()
+    distiller = MODELS.build(model_config(cfg)).eval()
     load_checkpoint(distiller, str(checkpoint), map_location='cpu',
                     strict=True)
     images = [FashionMNISTSplit(data_root, split='test',

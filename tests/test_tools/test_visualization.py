@@ -8,7 +8,7 @@ from mmengine.config import Config
 
 from mmcakd.datasets import FashionMNISTSplit
 from mmcakd.registry import MODELS
-from mmcakd.utils import register_all_modules
+from mmcakd.utils import model_config, register_all_modules
 
 from ..conftest import PYTHON, ROOT, run_tool
 
@@ -19,8 +19,7 @@ TOOL = 'tools/visualization/vis_attention.py'
 def test_vis_attention_renders_pngs(tmp_path, data_root):
     register_all_modules()
     cfg = Config.fromfile(f'{ROOT}/{CAKD}')
-    cfg.model.data_preprocessor = cfg.data_preprocessor
-    model = MODELS.build(cfg.model)  # the committed teacher, a fresh student
+    model = MODELS.build(model_config(cfg))  # the committed teacher, a fresh student
     ckpt = tmp_path / 'distiller.pth'
     torch.save({'state_dict': model.state_dict()}, ckpt)
     image = FashionMNISTSplit(data_root, split='test',

@@ -31,7 +31,7 @@ from mmpretrain.structures import DataSample
 
 from mmcakd.models.distillers import build_classifier
 from mmcakd.registry import MODELS
-from mmcakd.utils import register_all_modules
+from mmcakd.utils import model_config, register_all_modules
 
 PARTS = ('student', 'teacher', 'distiller')
 
@@ -64,10 +64,9 @@ class Bench:
         cfg = Config.fromfile(args.config)
         if args.cfg_options:
             cfg.merge_from_dict(args.cfg_options)
-        model_cfg = cfg.model
+        model_cfg = model_config(cfg)
         model_cfg.teacher_ckpt = None
-        model_cfg.setdefault('data_preprocessor',
-                             cfg.get('data_preprocessor', {}))
+        model_cfg.setdefault('data_preprocessor', {})
         if args.input_shape:  # a memory probe: the parent's shape
             model_cfg.input_size = tuple(args.input_shape)
         elif args.input_size:

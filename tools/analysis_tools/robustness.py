@@ -22,7 +22,7 @@ from mmengine.runner import Runner, load_checkpoint
 
 from mmcakd.evaluation import SEVERITIES, corrupt
 from mmcakd.registry import MODELS
-from mmcakd.utils import register_all_modules
+from mmcakd.utils import model_config, register_all_modules
 
 
 def parse_args() -> argparse.Namespace:
@@ -82,10 +82,7 @@ def main() -> None:
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
-    model_cfg = cfg.model
-    if 'data_preprocessor' in cfg:
-        model_cfg.setdefault('data_preprocessor', cfg.data_preprocessor)
-    model = MODELS.build(model_cfg)
+    model = MODELS.build(model_config(cfg))
     load_checkpoint(model, args.checkpoint, map_location='cpu', strict=True)
     model.eval()
     loader = Runner.build_dataloader(cfg.test_dataloader)

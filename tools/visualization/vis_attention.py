@@ -25,7 +25,7 @@ from mmengine.runner import load_checkpoint
 
 from mmcakd.models.utils import align_to_grid
 from mmcakd.registry import MODELS
-from mmcakd.utils import register_all_modules
+from mmcakd.utils import model_config, register_all_modules
 
 
 def parse_args() -> argparse.Namespace:
@@ -74,9 +74,8 @@ def main() -> int:
         print(f'error: {args.config}: not a distiller config (its model has '
               'no teacher attention to show)', file=sys.stderr)
         return 1
-    cfg.model.setdefault('data_preprocessor', cfg.get('data_preprocessor'))
     try:
-        model = MODELS.build(cfg.model)
+        model = MODELS.build(model_config(cfg))
     except (TypeError, ValueError) as e:
         print(f'error: {args.config}: {e}', file=sys.stderr)
         return 1
