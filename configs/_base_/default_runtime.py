@@ -31,8 +31,18 @@ load_from = None
 resume = False
 randomness = dict(seed=0, deterministic=False)
 
+# A run killed mid-epoch and resumed (--resume) continues exactly as if it
+# had never stopped: the loop skips the batches already trained and seeds each
+# sample's augmentation from (seed, epoch, index); RandomStateHook restores the
+# global random streams (dropout). Configs add max_epochs and val_interval.
+train_cfg = dict(type='ResumableEpochBasedTrainLoop')
+
 # SafeCheckpointHook writes the message hub as plain data, so that --resume,
 # load_from and tools/test.py read the runner's own checkpoints with torch's
 # safe loader; NaNGuardHook stops at the first NaN/Inf loss term, before the
 # diverged model could be saved.
-custom_hooks = [dict(type='SafeCheckpointHook'), dict(type='NaNGuardHook')]
+custom_hooks = [
+    dict(type='SafeCheckpointHook'),
+    dict(type='NaNGuardHook'),
+    dict(type='RandomStateHook'),
+]

@@ -30,7 +30,7 @@ param_scheduler = dict(
         type='MultiStepLR', by_epoch=True, milestones=[30, 60, 90],
         gamma=0.1),
     discriminator=[])
-train_cfg = dict(by_epoch=True, max_epochs=120, val_interval=1)
+train_cfg = dict(max_epochs=120, val_interval=1)
 val_cfg = dict()
 test_cfg = dict()
 # 8 GPUs x 32 images; --auto-scale-lr rescales lr for another total batch.

@@ -1,3 +1,5 @@
-"""Engine parts: hooks and the distiller's optimizer constructor."""
+"""Engine parts: the train loop, hooks and the distiller's optimizer
+constructor."""
 from .hooks import *  # noqa: F401,F403
 from .optimizers import *  # noqa: F401,F403
+from .runner import *  # noqa: F401,F403
