@@ -102,6 +102,10 @@ class BaseDistiller(BaseModel):
         """Initialise the student (and the parts a subclass adds), never the
         teacher, whose weights came from ``teacher_ckpt``."""
         for name, child in self.named_children():
+            # Under MMSeparateDistributedDataParallel (the runner initialises
+            # after wrapping) each child sits in its own DDP wrapper.
+            if is_model_wrapper(child):
+                child = child.module
             if name != 'teacher' and hasattr(child, 'init_weights'):
                 child.init_weights()
 

@@ -2,9 +2,11 @@ from .align import align_to_grid
 from .checkpoint import load_weights, read_state_dict
 from .feature_tap import FeatureTap, get_submodule
 from .seeded_random import SeededRandom
+from .sync_batch_norm import SyncBatchNormAnyDevice
 from .teacher_reader import TeacherFeatures, TeacherReader
 
 __all__ = [
     'align_to_grid', 'load_weights', 'read_state_dict', 'FeatureTap',
-    'get_submodule', 'SeededRandom', 'TeacherFeatures', 'TeacherReader'
+    'get_submodule', 'SeededRandom', 'SyncBatchNormAnyDevice',
+    'TeacherFeatures', 'TeacherReader'
 ]
