@@ -20,6 +20,10 @@ CONFIGS = sorted(
 def test_configs_are_found():
     assert 'configs/teachers/vit-tiny_fashion-mnist.py' in CONFIGS
     assert 'configs/students/resnet-tiny_fashion-mnist-10pct.py' in CONFIGS
+    for method in ('kd', 'dkd', 'fitnet', 'rkd', 'ofa'):
+        for name in ('vit-tiny_resnet-tiny_fashion-mnist.py',
+                     'swin-t_resnet50_in1k.py'):
+            assert f'configs/{method}/{name}' in CONFIGS
 
 
 @pytest.mark.parametrize('path', CONFIGS)

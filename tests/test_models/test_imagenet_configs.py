@@ -44,3 +44,41 @@ def test_imagenet_config_trains_one_step(name, size, grid):
     assert {'loss_cls', 'loss_pca', 'loss_gl', 'loss_adv'} <= set(log)
     assert all(torch.isfinite(torch.as_tensor(v)) for v in log.values())
     assert not torch.equal(before, first)
+
+
+@pytest.mark.parametrize('method,keys', [
+    ('kd', {'loss_kd'}),
+    ('dkd', {'loss_dkd'}),
+    ('fitnet', {'loss_fitnet'}),
+    ('rkd', {'loss_rkd'}),
+    ('ofa', {'loss_ofa', 'loss_ofa_exits'}),
+])
+def test_imagenet_baseline_config_trains_one_step(method, keys):
+    """The baselines' Swin-T -> ResNet-50 configs: CAKD's schedule, one
+    student optimizer, one step on random 224 px data."""
+    cfg = Config.fromfile(
+        osp.join(ROOT, 'configs', method, 'swin-t_resnet50_in1k.py'))
+    cakd = Config.fromfile(
+        osp.join(ROOT, 'configs', 'cakd', 'swin-t_resnet50_in1k.py'))
+    assert cfg.model.teacher == cakd.model.teacher
+    assert cfg.model.teacher_ckpt == cakd.model.teacher_ckpt
+    assert cfg.model.student == cakd.model.student
+    assert cfg.train_cfg == cakd.train_cfg
+    assert cfg.param_scheduler.student == cakd.param_scheduler.student
+    assert cfg.optim_wrapper.student == cakd.optim_wrapper.student
+    assert cfg.train_dataloader.batch_size == 32
+    cfg.model.teacher_ckpt = None  # no network here
+    torch.manual_seed(0)
+    model = MODELS.build(model_config(cfg))
+    wrappers = build_optim_wrapper(model, cfg.optim_wrapper)
+    assert set(wrappers.keys()) == {'student'}
+    data = dict(
+        inputs=[torch.randint(0, 256, (3, 224, 224), dtype=torch.uint8)
+                for _ in range(2)],
+        data_samples=[DataSample().set_gt_label(i) for i in (3, 999)])
+    first = next(model.student.backbone.parameters())
+    before = first.detach().clone()
+    log = model.train_step(data, wrappers)
+    assert set(log) == {'loss', 'loss_cls'} | keys
+    assert all(torch.isfinite(torch.as_tensor(v)) for v in log.values())
+    assert not torch.equal(before, first)

@@ -1,23 +1,29 @@
 """Step cost of a distiller against its limit, measured side by side.
 
-    python tools/analysis_tools/benchmark_step.py CONFIG [--batch-size 8]
-        [--input-size 224] [--rounds 10] [--warmup 3] [--no-memory]
-        [--out FILE.json] [--cfg-options k=v ...]
+    python tools/analysis_tools/benchmark_step.py CONFIG [CONFIG ...]
+        [--batch-size 8] [--input-size 224] [--rounds 10] [--warmup 3]
+        [--no-memory] [--out FILE.json] [--cfg-options k=v ...]
 
 In one process, on the same batches and alternating round by round, it
 times (medians):
   - student step: the student alone, an mmpretrain train step (SGD);
   - teacher forward: the teacher under torch.no_grad();
-  - distiller step: the config's distiller train step (all its parts).
+  - distiller step: the config's distiller train step (all its parts), for
+    CAKD or any baseline (configs/{kd,dkd,fitnet,rkd,ofa}/...).
 The limit is student step + teacher forward: no distillation can cost less
-when done the plain way. It prints distiller / limit, and the same ratio for
-peak memory, each measured in a fresh subprocess (peak RSS growth over the
-process after start-up, Linux only) so that one measurement cannot
-inflate another.
+when done the plain way. It prints distiller / limit and distiller / student
+step, and the same ratios for peak memory, each measured in a fresh
+subprocess (peak RSS growth over the process after start-up, Linux only) so
+that one measurement cannot inflate another.
+Several configs (same teacher and student, e.g. one per method) are timed
+side by side in the same rounds; the student and teacher of the first are
+the references, and each distiller is named by its config's folder
+(``cakd``, ``kd`` ...). ``--cfg-options`` applies to every config.
 The teacher's weights are not needed for timing: teacher_ckpt is ignored.
 """
 import argparse
 import json
+import os.path as osp
 import statistics
 import subprocess
 import sys
@@ -38,7 +44,7 @@ PARTS = ('student', 'teacher', 'distiller')
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('config')
+    parser.add_argument('config', nargs='+')
     parser.add_argument('--batch-size', type=int, default=8)
     parser.add_argument(
         '--input-size', type=int, help='image side; default: the '
@@ -51,6 +57,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     # Used by the memory probes, which run one part each in a subprocess.
     parser.add_argument('--only', choices=PARTS, help=argparse.SUPPRESS)
     parser.add_argument(
+        '--index', type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument(
         '--input-shape', type=int, nargs=3, help=argparse.SUPPRESS)
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     return parser.parse_args(argv)
@@ -59,9 +67,9 @@ def parse_args(argv=None) -> argparse.Namespace:
 class Bench:
     """The three workloads, built from one config, on shared batches."""
 
-    def __init__(self, args: argparse.Namespace) -> None:
+    def __init__(self, args: argparse.Namespace, config: str) -> None:
         register_all_modules()
-        cfg = Config.fromfile(args.config)
+        cfg = Config.fromfile(config)
         if args.cfg_options:
             cfg.merge_from_dict(args.cfg_options)
         model_cfg = model_config(cfg)
@@ -145,23 +153,39 @@ def proc_status_kib(field: str) -> int:
     raise KeyError(field)
 
 
-def peak_rss_growth(argv: list, part: str, shape: tuple) -> float:
-    """Peak RSS growth (MiB) of a fresh process running ``part`` only."""
+def peak_rss_growth(argv: list, part: str, shape: tuple,
+                    index: int = 0) -> float:
+    """Peak RSS growth (MiB) of a fresh process running ``part`` only (the
+    distiller of config ``index``)."""
     out = subprocess.run(
-        [sys.executable, __file__, *argv, '--only', part, '--input-shape',
-         *map(str, shape)],
+        [sys.executable, __file__, *argv, '--only', part, '--index',
+         str(index), '--input-shape', *map(str, shape)],
         capture_output=True, text=True, check=True).stdout
     return float(out.strip().splitlines()[-1])
+
+
+def _same_model(a, b) -> bool:
+    """Two teacher/student entries of configs describe the same model."""
+    if isinstance(a, str) and isinstance(b, str) and '::' not in a:
+        return osp.realpath(a) == osp.realpath(b)
+    return a == b
+
+
+def labels_of(configs: list) -> list:
+    """A distiller's name: its config's folder (``cakd``, ``kd`` ...), or
+    the path when two configs share a folder."""
+    names = [osp.basename(osp.dirname(osp.abspath(c))) for c in configs]
+    return names if len(set(names)) == len(names) else list(configs)
 
 
 def main(argv=None) -> None:
     argv = sys.argv[1:] if argv is None else argv
     args = parse_args(argv)
     torch.set_num_threads(args.threads)
-    bench = Bench(args)
     if args.only:
         # Memory probe: reset the RSS high-water mark after start-up (Linux
         # clear_refs 5), build and run the part, read the new peak.
+        bench = Bench(args, args.config[args.index])
         with open('/proc/self/clear_refs', 'w') as f:
             f.write('5')
         base = proc_status_kib('VmRSS')
@@ -171,51 +195,83 @@ def main(argv=None) -> None:
         print((proc_status_kib('VmHWM') - base) / 1024)
         return
 
-    bench.build(None)
+    benches = [Bench(args, config) for config in args.config]
+    ref = benches[0]
+    for config, bench in zip(args.config[1:], benches[1:]):
+        for side in ('teacher', 'student'):
+            if not _same_model(bench.model_cfg[side], ref.model_cfg[side]):
+                raise ValueError(f'{config}: its {side} differs from that of '
+                                 f'{args.config[0]}; configs timed side by '
+                                 'side must share teacher and student')
+    ref.build(None)
+    for bench in benches[1:]:
+        bench.build('distiller')
+    single = len(benches) == 1
+    names = ['distiller'] if single else labels_of(args.config)
+    # (name, bench, part): the reference student and teacher, then every
+    # distiller, alternating within each round.
+    parts = [('student', ref, 'student'), ('teacher', ref, 'teacher')] + [
+        (name, bench, 'distiller') for name, bench in zip(names, benches)
+    ]
     for _ in range(args.warmup):
-        for part in PARTS:
+        for _, bench, part in parts:
             bench.step(part)
-    times = {part: [] for part in PARTS}
+    times = {name: [] for name, _, _ in parts}
     for _ in range(args.rounds):
-        for part in PARTS:
-            times[part].append(timed(bench, part))
-    median = {part: statistics.median(t) for part, t in times.items()}
+        for name, bench, part in parts:
+            times[name].append(timed(bench, part))
+    median = {name: statistics.median(t) for name, t in times.items()}
     limit = median['student'] + median['teacher']
+
+    def per_method(values: dict, denominator: float) -> dict:
+        ratios = {n: round(values[n] / denominator, 3) for n in names}
+        return ratios['distiller'] if single else ratios
+
     result = dict(
-        config=args.config,
+        config=args.config[0] if single else args.config,
         batch_size=args.batch_size,
-        input_size=list(bench.inputs.shape[1:]),
+        input_size=list(ref.inputs.shape[1:]),
         threads=args.threads,
         rounds=args.rounds,
         seconds={k: round(v, 4)
                  for k, v in median.items()},
-        time_ratio=round(median['distiller'] / limit, 3))
-    print(f'{args.config}: batch {args.batch_size}, input '
-          f'{tuple(bench.inputs.shape[1:])}, {args.threads} threads, '
+        time_ratio=per_method(median, limit),
+        time_ratio_student=per_method(median, median['student']))
+    print(f'{", ".join(args.config)}: batch {args.batch_size}, input '
+          f'{tuple(ref.inputs.shape[1:])}, {args.threads} threads, '
           f'median of {args.rounds} rounds')
     print(f'  student step     {median["student"] * 1e3:9.1f} ms')
     print(f'  teacher forward  {median["teacher"] * 1e3:9.1f} ms')
     print(f'  limit (sum)      {limit * 1e3:9.1f} ms')
-    print(f'  distiller step   {median["distiller"] * 1e3:9.1f} ms')
-    print(f'  time ratio distiller / limit: {result["time_ratio"]:.3f}')
+    for name in names:
+        label = 'distiller step' if single else f'{name} step'
+        print(f'  {label:<16} {median[name] * 1e3:9.1f} ms   '
+              f'/ limit {median[name] / limit:.3f}   '
+              f'/ student {median[name] / median["student"]:.3f}')
+    if single:
+        print(f'  time ratio distiller / limit: {result["time_ratio"]:.3f}')
     if not args.no_memory:
         mem = {
-            part: peak_rss_growth(argv, part, bench.shape)
-            for part in PARTS
+            'student': peak_rss_growth(argv, 'student', ref.shape),
+            'teacher': peak_rss_growth(argv, 'teacher', ref.shape),
         }
+        for i, (name, bench) in enumerate(zip(names, benches)):
+            mem[name] = peak_rss_growth(argv, 'distiller', bench.shape, i)
         result['peak_rss_growth_mib'] = {k: round(v, 1)
                                          for k, v in mem.items()}
-        result['memory_ratio'] = round(
-            mem['distiller'] / (mem['student'] + mem['teacher']), 3)
-        print(f'  peak RSS growth: student {mem["student"]:.0f} MiB, '
-              f'teacher {mem["teacher"]:.0f} MiB, distiller '
-              f'{mem["distiller"]:.0f} MiB')
-        print(f'  memory ratio distiller / (student + teacher): '
-              f'{result["memory_ratio"]:.3f}')
+        result['memory_ratio'] = per_method(
+            mem, mem['student'] + mem['teacher'])
+        result['memory_ratio_student'] = per_method(mem, mem['student'])
+        print('  peak RSS growth: ' + ', '.join(
+            f'{k} {v:.0f} MiB' for k, v in mem.items()))
+        for name in names:
+            label = 'distiller' if single else name
+            print(f'  memory ratio {label} / (student + teacher): '
+                  f'{mem[name] / (mem["student"] + mem["teacher"]):.3f}'
+                  f'   / student: {mem[name] / mem["student"]:.3f}')
     if args.out:
         with open(args.out, 'w') as f:
             json.dump(result, f, indent=2)
-
 
 if __name__ == '__main__':
     main()

@@ -1,4 +1,13 @@
 from .base import BaseDistiller, build_classifier
+from .baseline import BaselineDistiller
 from .cakd import CAKDDistiller
+from .fitnet import FitNetDistiller
+from .logit import LogitDistiller
+from .ofa import ExitBranches, OFADistiller
+from .rkd import RKDDistiller
 
-__all__ = ['BaseDistiller', 'CAKDDistiller', 'build_classifier']
+__all__ = [
+    'BaseDistiller', 'BaselineDistiller', 'CAKDDistiller', 'ExitBranches',
+    'FitNetDistiller', 'LogitDistiller', 'OFADistiller', 'RKDDistiller',
+    'build_classifier'
+]

@@ -1,0 +1,141 @@
+"""What the baseline distillers (KD, DKD, FitNet, RKD, OFA) share."""
+from contextlib import contextmanager
+from typing import Dict, Iterator, Optional, Tuple
+
+import torch
+from mmengine.optim import OptimWrapper, OptimWrapperDict
+from torch import nn
+
+from mmcakd.models.losses.utils import check_number
+from mmcakd.registry import MODELS
+from .base import BaseDistiller, ModelCfg
+from .cakd import CAKDDistiller
+
+
+def build_loss(cfg: Optional[dict], field: str = 'distill_loss') -> nn.Module:
+    """A registered loss from ``cfg``; an unknown type is a ValueError."""
+    if not isinstance(cfg, dict) or 'type' not in cfg:
+        raise ValueError(f'{field} must be a dict with a `type`, got {cfg!r}')
+    try:
+        return MODELS.build(dict(cfg))
+    except KeyError:
+        raise ValueError(f'{field}.type={cfg["type"]!r} is not a registered '
+                         'loss (e.g. KDLoss, DKDLoss, OFALoss, FitNetLoss, '
+                         'RKDLoss)') from None
+    except ValueError as e:  # a bad option: name it by its config path
+        raise ValueError(f'{field}.{e}') from None
+
+
+class BaselineDistiller(BaseDistiller):
+    """A frozen teacher, a student and one distillation loss:
+
+        L = ce_weight * CE(student logits, labels) + w(t) * L_distill
+
+    Every baseline trains the student (and its own small projections) with
+    one optimizer: ``optim_wrapper`` may be a plain one
+    (``dict(optimizer=...)``) or, as in the configs, the student-only
+    ``OptimWrapperDict`` of ``DistillerOptimWrapperConstructor``, which
+    keeps the teacher out of the optimizer. The student and the teacher see
+    the same (clean) batch. Subclasses implement :meth:`loss`.
+
+    Args:
+        teacher, student, teacher_ckpt, student_stage, eval_teacher,
+            data_preprocessor: see :class:`BaseDistiller`.
+        distill_loss (dict): The loss config (``type`` and its options).
+        ce_weight (float): Weight of the student's own classification loss
+            (its head's loss, e.g. CE), logged as ``loss_cls``.
+        ramp (dict, optional): Warm-up w(t) of the distillation term, as in
+            CAKD: ``dict(begin=0, end=20, by_epoch=True)`` is 0 at ``begin``,
+            rises linearly and is 1 from ``end`` on. ``None``: w = 1.
+        input_size (tuple, optional): (C, H, W) of the training images for
+            the dry run that reads shapes at build time; defaults to the
+            teacher's patch-embedding input size (ViT, DeiT, Swin).
+    """
+
+    # The same warm-up as CAKD's, one definition for all distillers.
+    distill_weight = CAKDDistiller.distill_weight
+
+    def __init__(self,
+                 teacher: ModelCfg,
+                 student: ModelCfg,
+                 distill_loss: dict,
+                 teacher_ckpt: Optional[str] = None,
+                 student_stage: Optional[str] = None,
+                 ce_weight: float = 1.0,
+                 ramp: Optional[dict] = None,
+                 input_size: Optional[Tuple[int, int, int]] = None,
+                 eval_teacher: bool = False,
+                 data_preprocessor: Optional[dict] = None,
+                 init_cfg: Optional[dict] = None) -> None:
+        super().__init__(teacher, student, teacher_ckpt, student_stage,
+                         eval_teacher, data_preprocessor, init_cfg)
+        self.ce_weight = check_number(ce_weight, 'ce_weight')
+        self.ramp = CAKDDistiller._check_ramp(ramp)
+        self.distill_loss = build_loss(distill_loss)
+        self.loss_key = getattr(self.distill_loss, 'loss_name', 'loss_distill')
+        self._input_size = input_size
+
+    @property
+    def input_size(self) -> Tuple[int, int, int]:
+        """(C, H, W) for dry runs: the configured one or the teacher's."""
+        if self._input_size is not None:
+            size = tuple(self._input_size)
+            if len(size) != 3 or not all(
+                    isinstance(s, int) and s > 0 for s in size):
+                raise ValueError(f'input_size={self._input_size!r} must be '
+                                 '(C, H, W), three positive integers')
+            return size
+        embed = getattr(self.teacher.backbone, 'patch_embed', None)
+        if embed is None:
+            raise ValueError('input_size: the teacher has no patch embedding '
+                             'to read it from; give (C, H, W)')
+        return (embed.projection.in_channels, *embed.init_input_size)
+
+    @torch.no_grad()
+    def teacher_logits(self, inputs: torch.Tensor) -> torch.Tensor:
+        """(B, K) teacher logits; DeiT's two heads are averaged."""
+        logits = self.teacher(inputs, mode='tensor')
+        if isinstance(logits, (tuple, list)):
+            logits = sum(logits) / len(logits)
+        return logits
+
+    def student_losses(self, inputs: torch.Tensor,
+                       data_samples: list) -> Dict[str, torch.Tensor]:
+        """The student's forward (through its wrapper under DDP, so that
+        hooks and gradient sync both see it) and its head loss, weighted by
+        ``ce_weight`` and renamed ``loss_cls``."""
+        losses = self.student(inputs, data_samples, mode='loss')
+        # mmpretrain heads call their classification loss `loss`.
+        return {('loss_cls' if k == 'loss' else k):
+                (self.ce_weight * v if k == 'loss' else v)
+                for k, v in losses.items()}
+
+    @staticmethod
+    def targets(data_samples: list) -> torch.Tensor:
+        """(B, ) class ids; with soft labels (mixup, cutmix) the dominant
+        class, as the OFA and DKD releases do."""
+        if 'gt_score' in data_samples[0]:
+            return torch.stack([s.gt_score for s in data_samples]).argmax(1)
+        return torch.cat([s.gt_label for s in data_samples])
+
+    def train_step(self, data: dict, optim_wrapper) -> Dict[str, torch.Tensor]:
+        """mmengine's train step with the student's optimizer (the only one
+        a baseline has) taken out of an ``OptimWrapperDict``."""
+        if isinstance(optim_wrapper, OptimWrapperDict):
+            optim_wrapper = optim_wrapper['student']
+        if not isinstance(optim_wrapper, OptimWrapper):
+            raise TypeError('optim_wrapper: expected an OptimWrapper or an '
+                            'OptimWrapperDict with `student`')
+        return super().train_step(data, optim_wrapper)
+
+
+@contextmanager
+def evaluating(model: nn.Module) -> Iterator[nn.Module]:
+    """``model`` in eval mode without grad (a dry run); mode restored."""
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            yield model
+    finally:
+        model.train(was_training)
