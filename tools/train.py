@@ -10,7 +10,8 @@ from mmengine.config import Config, DictAction
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
-from mmcakd.utils import (enable_amp, finish_distributed,
+from mmcakd.utils import (check_before_training, enable_amp,
+                          exit_on_user_error, finish_distributed,
                           register_all_modules, set_cpu_distributed,
                           set_dataloader_defaults, set_work_dir)
 
@@ -75,12 +76,20 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
     return cfg
 
 
+def build_runner(args: argparse.Namespace) -> Runner:
+    """Config, checks and runner: everything before the first step, where
+    a bad value or file is reported in one line and nothing in the work_dir
+    has been overwritten yet."""
+    cfg = merge_args(Config.fromfile(args.config), args)
+    check_before_training(cfg)
+    return (Runner.from_cfg(cfg)
+            if 'runner_type' not in cfg else RUNNERS.build(cfg))
+
+
 def main() -> None:
     args = parse_args()
     register_all_modules(init_default_scope=False)
-    cfg = merge_args(Config.fromfile(args.config), args)
-    runner = (Runner.from_cfg(cfg)
-              if 'runner_type' not in cfg else RUNNERS.build(cfg))
+    runner = exit_on_user_error(build_runner, args)
     runner.train()
     finish_distributed()
 

@@ -159,11 +159,31 @@ class CAKDDistiller(BaseDistiller):
 
     def _read_shapes(self, input_size) -> tuple:
         """(C_S, C_T, heads, (H_T, W_T)) from one dry forward of both."""
+        embed = self.teacher.backbone.patch_embed
         if input_size is None:
-            embed = self.teacher.backbone.patch_embed
             input_size = (embed.projection.in_channels,
                           *embed.init_input_size)
-        feat = self.dry_run_shapes(input_size)
+        input_size = tuple(input_size)
+        patch = tuple(embed.projection.stride)
+        if len(input_size) != 3 or any(
+                s % p for s, p in zip(input_size[1:], patch)):
+            raise ValueError(
+                f'input_size={input_size}: must be (C, H, W) with H and W '
+                f'multiples of the teacher\'s patch size {patch}, so that '
+                'every pixel falls in a token; resize or crop the images')
+        if input_size[0] != embed.projection.in_channels:
+            raise ValueError(
+                f'input_size={input_size} has {input_size[0]} channels but '
+                f'the teacher takes {embed.projection.in_channels} '
+                '(backbone.in_channels); teacher and student see the same '
+                'images')
+        try:
+            feat = self.dry_run_shapes(input_size)
+        except RuntimeError as err:
+            raise ValueError(
+                f'student cannot take the teacher\'s input {input_size}: '
+                f'{str(err).splitlines()[0]}; check the student\'s '
+                'backbone.in_channels') from None
         with torch.no_grad():
             t = self.reader(torch.zeros(2, *input_size))
         if feat.dim() != 4:

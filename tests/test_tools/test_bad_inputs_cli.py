@@ -1,0 +1,183 @@
+"""The catalogue of bad inputs (docs/bad_inputs.md) through tools/train.py.
+
+Each case must end the run before training with one line that names the
+field or file, and leave what is already in the work_dir untouched.
+"""
+import os
+import os.path as osp
+import subprocess
+
+import pytest
+import torch
+from mmengine.config import Config
+
+from mmcakd.registry import MODELS
+from mmcakd.utils import register_all_modules
+
+from ..conftest import PYTHON, ROOT
+from .test_cakd_tools import CAKD
+
+TEACHER_CKPT = osp.join(ROOT, 'checkpoints', 'vit-tiny_fashion-mnist.pth')
+STUDENT_MODEL = osp.join(ROOT, 'configs/_base_/models/resnet-tiny_fashion-mnist.py')
+DOC = osp.join(ROOT, 'docs', 'bad_inputs.md')
+
+
+class Payload:
+    """Unpickling this would create a file."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (open, (self.marker, 'w'))
+
+
+def truncated(tmp_path):
+    path = tmp_path / 'cut.pth'
+    with open(TEACHER_CKPT, 'rb') as f:
+        path.write_bytes(f.read()[:4000])
+    return path
+
+
+def another_architecture(tmp_path):
+    register_all_modules()
+    path = tmp_path / 'resnet.pth'
+    student = MODELS.build(Config.fromfile(STUDENT_MODEL).model)
+    torch.save({'state_dict': student.state_dict()}, path)
+    return path
+
+
+def mismatched_shapes(tmp_path):
+    state = torch.load(TEACHER_CKPT, weights_only=True)['state_dict']
+    key = 'backbone.cls_token'
+    state[key] = torch.zeros(1, 1, state[key].shape[-1] * 2)
+    path = tmp_path / 'wide.pth'
+    torch.save({'state_dict': state}, path)
+    return path
+
+
+def runs_code(tmp_path):
+    path = tmp_path / 'evil.pth'
+    torch.save({'state_dict': {}, 'x': Payload(str(tmp_path / 'pwned'))},
+               path)
+    return path
+
+
+def student_in_channels(tmp_path):
+    student = Config.fromfile(STUDENT_MODEL).model.to_dict()
+    student['backbone']['in_channels'] = 3
+    student['_delete_'] = True
+    config = tmp_path / 'rgb_student.py'
+    config.write_text(f"_base_ = '{osp.join(ROOT, CAKD)}'\n"
+                      f'model = dict(student={student!r})\n')
+    return config
+
+
+def ramp(tmp_path):
+    config = tmp_path / 'ramp.py'
+    config.write_text(f"_base_ = '{osp.join(ROOT, CAKD)}'\n"
+                      'model = dict(ramp=dict(begin=5, end=2))\n')
+    return config
+
+
+# id: (command-line arguments, expected words in the message, docs row)
+# `{file}` is replaced by what the case's maker (MAKERS) returns.
+CASES = {
+    'student-stage-missing': (['model.student_stage=backbone.layr3'],
+                              'student_stage='),
+    'student-stage-not-a-map': (['model.student_stage=head.fc'],
+                                'student_stage='),
+    'unsupported-teacher': ([f'model.teacher={STUDENT_MODEL}',
+                             'model.teacher_ckpt=None'], 'not supported'),
+    'teacher-ckpt-missing': (['model.teacher_ckpt=/nonexistent/t.pth'],
+                             "teacher_ckpt='/nonexistent/t.pth'"),
+    'teacher-ckpt-truncated': (['model.teacher_ckpt={file}'],
+                               'truncated or corrupt'),
+    'teacher-ckpt-other-arch': (['model.teacher_ckpt={file}'],
+                                'does not fit'),
+    'teacher-ckpt-shapes': (['model.teacher_ckpt={file}'], 'shape mismatch'),
+    'teacher-ckpt-runs-code': (['model.teacher_ckpt={file}'], 'safe loader'),
+    'dataset-missing': (['train_dataloader.dataset.data_root=/nonexistent'],
+                        'train_dataloader.dataset: Fashion-MNIST is not '
+                        'prepared'),
+    'fraction-zero': (['train_dataloader.dataset.fraction=0'],
+                      'fraction=0 must be in (0, 1]'),
+    'fraction-above-one': (['train_dataloader.dataset.fraction=1.5'],
+                           'fraction=1.5 must be in (0, 1]'),
+    'split-unknown': (['val_dataloader.dataset.split=valid'], "split='valid'"),
+    'p-above-one': (['model.pca.p=1.5'], 'pca.p=1.5'),
+    'p-negative': (['model.pca.p=-0.1'], 'pca.p=-0.1'),
+    'd-interval-zero': (['model.mrt.d_interval=0'], 'mrt.d_interval=0'),
+    'patch-does-not-divide': (['model.input_size=[1,30,30]'],
+                              "teacher's patch size"),
+    'channels-vs-teacher': (['model.input_size=[3,28,28]'],
+                            'has 3 channels but the teacher takes 1'),
+    'student-in-channels': ([], "backbone.in_channels"),
+    'negative-gl-weight': (['model.gl.loss_weight=-1'], 'gl.loss_weight=-1'),
+    'negative-adv-weight': (['model.mrt.adv_weight=-0.5'],
+                            'mrt.adv_weight=-0.5'),
+    'adv-form-unknown': (['model.mrt.adv_form=wasserstein'],
+                         "mrt.adv_form='wasserstein'"),
+    'view-prob': (['model.mrt.views.prob=2'], 'mrt.views.prob=2'),
+    'unknown-option': (['model.pca.q=1'], 'unknown option'),
+    'mrt-without-gl': (['model.gl=None'], 'mrt needs gl'),
+    'ramp-order': ([], 'ramp='),
+    'resume-ckpt-missing': ([], "--resume: checkpoint '/nonexistent.pth'"),
+    'work-dir-is-a-file': ([], 'is a file'),
+}
+MAKERS = {
+    'teacher-ckpt-truncated': truncated,
+    'teacher-ckpt-other-arch': another_architecture,
+    'teacher-ckpt-shapes': mismatched_shapes,
+    'teacher-ckpt-runs-code': runs_code,
+}
+CONFIGS = {'student-in-channels': student_in_channels, 'ramp-order': ramp}
+
+
+def snapshot(folder):
+    return {name: (os.stat(folder / name).st_mtime_ns,
+                   (folder / name).read_bytes())
+            for name in sorted(os.listdir(folder))}
+
+
+@pytest.mark.parametrize('case', sorted(CASES))
+def test_bad_input_stops_in_one_line(case, tmp_path, data_root):
+    options, expected = CASES[case]
+    config = CONFIGS[case](tmp_path) if case in CONFIGS else CAKD
+    if case in MAKERS:
+        options = [o.format(file=MAKERS[case](tmp_path)) for o in options]
+    # A work_dir from an earlier run, which must survive.
+    work_dir = tmp_path / 'work_dir'
+    work_dir.mkdir()
+    (work_dir / 'epoch_1.pth').write_bytes(b'an earlier checkpoint')
+    (work_dir / osp.basename(str(config))).write_text('an earlier config')
+    (work_dir / 'last_checkpoint').write_text(str(work_dir / 'epoch_1.pth'))
+    if case == 'work-dir-is-a-file':
+        work_dir = tmp_path / 'a_file'
+        work_dir.write_text('keep me')
+    extra = ['--resume', '/nonexistent.pth'] if case == \
+        'resume-ckpt-missing' else []
+    before = snapshot(tmp_path / 'work_dir')
+
+    proc = subprocess.run(
+        [PYTHON, 'tools/train.py', str(config), '--work-dir', str(work_dir),
+         *extra, *(['--cfg-options', *options] if options else [])],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+        env=dict(os.environ, OMP_NUM_THREADS='1'))
+
+    assert proc.returncode == 1, proc.stderr[-2000:]
+    assert 'Traceback' not in proc.stderr, proc.stderr[-2000:]
+    message = proc.stderr.strip().splitlines()[-1]
+    assert expected in message, message
+    assert proc.stdout == ''  # stopped before the runner logged anything
+    assert snapshot(tmp_path / 'work_dir') == before
+    if case == 'work-dir-is-a-file':
+        assert work_dir.read_text() == 'keep me'
+    assert not (tmp_path / 'pwned').exists()
+
+
+def test_every_case_is_in_the_docs():
+    with open(DOC) as f:
+        doc = f.read()
+    for case in CASES:
+        assert f'`{case}`' in doc, case
