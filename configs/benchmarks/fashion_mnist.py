@@ -1,0 +1,53 @@
+# The Fashion-MNIST benchmark, run by tools/benchmarks/fashion_mnist.py.
+#
+# One teacher (the committed ViT, 89.3% test) and one student (the 11k-param
+# ResNet), the 10% labelled subset (5,500 images), the same 40-epoch schedule
+# for every method; each method is an ordinary training config, and only its
+# method part differs. Every run is evaluated at its last epoch (no
+# checkpoint selection) on the validation split (500 training images per
+# class, held apart), the clean official test set (10,000 images) and the
+# noisy test set: the same 10,000 images under the 12 fixed corruptions of
+# mmcakd.evaluation.corruptions (Gaussian noise sigma 8/16/32, Gaussian blur
+# sigma 0.5/1/1.5, contrast x0.5/0.3/0.15, a black square of 25/37.5/50% of
+# the side), deterministic; its accuracy is the mean over the 12.
+#
+# Hyper-parameters are the methods' published defaults (the configs'
+# _base_/distillers/*.py); none was tuned on the test set.
+teacher_ckpt = 'checkpoints/vit-tiny_fashion-mnist.pth'
+seeds = [0, 1, 2]
+out_dir = 'benchmarks/fashion_mnist'
+
+_pair = 'vit-tiny_resnet-tiny_fashion-mnist.py'
+_cakd = f'configs/cakd/{_pair}'
+# name: config, extra --cfg-options, label for tables and charts.
+methods = dict(
+    alone=dict(
+        config='configs/students/resnet-tiny_fashion-mnist-10pct.py',
+        label='student alone'),
+    kd=dict(config=f'configs/kd/{_pair}', label='logit KD'),
+    dkd=dict(config=f'configs/dkd/{_pair}', label='DKD'),
+    fitnet=dict(config=f'configs/fitnet/{_pair}', label='FitNet'),
+    rkd=dict(config=f'configs/rkd/{_pair}', label='RKD'),
+    ofa=dict(config=f'configs/ofa/{_pair}', label='OFA-KD'),
+    cakd=dict(config=_cakd, label='CAKD'),
+    cakd_no_pca=dict(
+        config=_cakd, options={'model.pca': None}, label='CAKD w/o PCA'),
+    # MRT's discriminator judges the GL projector's tokens, so without GL
+    # there is no MRT either.
+    cakd_no_gl=dict(
+        config=_cakd,
+        options={'model.gl': None, 'model.mrt': None},
+        label='CAKD w/o GL (and MRT)'),
+    cakd_no_mrt=dict(
+        config=_cakd, options={'model.mrt': None}, label='CAKD w/o MRT'),
+)
+# Options for every run: a checkpoint every epoch (an interrupted benchmark
+# resumes a run exactly where it stopped), one data worker.
+common_options = {
+    'default_hooks.checkpoint.interval': 1,
+    'default_hooks.checkpoint.max_keep_ckpts': 1,
+    'default_hooks.checkpoint.save_best': None,
+    'train_dataloader.num_workers': 1,
+}
+# Options for every evaluation (tools/analysis_tools/robustness.py).
+eval_options = {}

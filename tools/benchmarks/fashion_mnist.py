@@ -1,0 +1,258 @@
+"""The Fashion-MNIST benchmark: every method, 3 seeds, clean and noisy test.
+
+    python tools/benchmarks/fashion_mnist.py [configs/benchmarks/fashion_mnist.py]
+        [--methods kd cakd ...] [--seeds 0 1] [--report-only]
+
+For each seed and method of the benchmark config it trains the student with
+``tools/train.py`` into ``<out_dir>/runs/<method>/seed<k>``, evaluates the
+last epoch with ``tools/analysis_tools/robustness.py`` (clean test set and
+the 12 fixed corruptions: the noisy test set) and writes the run's
+``result.json``. Then it writes ``<out_dir>/results.json`` (every run and the
+mean +- std per method), ``results.md`` (the table) and ``results.png`` (the
+chart with error bars).
+
+It can be stopped at any time and started again: finished runs (those with
+a ``result.json``) are skipped, and an unfinished run resumes from its last
+checkpoint (a checkpoint is written every epoch; the resume is exact).
+``--report-only`` writes the tables from the finished runs and names any
+unfinished run directory.
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import statistics
+import subprocess
+import sys
+import time
+from typing import Dict, List
+
+from mmengine.config import Config
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+DEFAULT = osp.join(ROOT, 'configs', 'benchmarks', 'fashion_mnist.py')
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('config', nargs='?', default=DEFAULT)
+    parser.add_argument('--methods', nargs='+', help='a subset of methods')
+    parser.add_argument('--seeds', nargs='+', type=int, help='a subset')
+    parser.add_argument('--out-dir', help="default: the config's out_dir")
+    parser.add_argument(
+        '--report-only', action='store_true',
+        help='only write the tables from the finished runs')
+    return parser.parse_args()
+
+
+class BenchmarkError(Exception):
+    """A bad benchmark input, reported in one line."""
+
+
+def cli_value(value) -> str:
+    return 'None' if value is None else str(value)
+
+
+def train(run: dict, bench: Config, seed: int, run_dir: str) -> float:
+    """Train one run (resuming it if it has a checkpoint); wall seconds."""
+    options = dict(bench.common_options)
+    options['randomness.seed'] = seed
+    cfg = Config.fromfile(osp.join(ROOT, run['config']))
+    if 'teacher_ckpt' in cfg.model:
+        options['model.teacher_ckpt'] = bench.teacher_ckpt
+    options.update(run.get('options', {}))
+    resume = osp.isfile(osp.join(run_dir, 'last_checkpoint'))
+    command = [sys.executable, 'tools/train.py', run['config'],
+               '--work-dir', run_dir] + (['--resume'] if resume else []) + \
+        ['--cfg-options'] + [f'{k}={cli_value(v)}' for k, v in
+                             options.items()]
+    start = time.time()
+    with open(osp.join(run_dir, 'train.out'), 'a') as log:
+        proc = subprocess.run(command, cwd=ROOT, stdout=log,
+                              stderr=subprocess.STDOUT)
+    if proc.returncode != 0:
+        raise BenchmarkError(f'training failed in {run_dir} (exit '
+                             f'{proc.returncode}); see {run_dir}/train.out')
+    return time.time() - start
+
+
+def last_val_accuracy(run_dir: str) -> float:
+    """The validation accuracy at the last epoch, from mmengine's scalars."""
+    found = None
+    for stamp in sorted(os.listdir(run_dir)):
+        path = osp.join(run_dir, stamp, 'vis_data', 'scalars.json')
+        if not osp.isfile(path):
+            continue
+        with open(path) as f:
+            for line in f:
+                entry = json.loads(line)
+                if 'accuracy/top1' in entry:
+                    found = entry['accuracy/top1']
+    if found is None:
+        raise BenchmarkError(f'{run_dir}: no validation accuracy logged')
+    return found
+
+
+def evaluate(run: dict, bench: Config, run_dir: str) -> dict:
+    """Clean and noisy test accuracy of the run's last checkpoint."""
+    with open(osp.join(run_dir, 'last_checkpoint')) as f:
+        checkpoint = f.read().strip()
+    out = osp.join(run_dir, 'robustness')
+    options = ['test_dataloader.num_workers=0'] + [
+        f'{k}={cli_value(v)}' for k, v in bench.get('eval_options',
+                                                     {}).items()]
+    cfg = Config.fromfile(osp.join(ROOT, run['config']))
+    if 'teacher_ckpt' in cfg.model:
+        options.append(f'model.teacher_ckpt={bench.teacher_ckpt}')
+    options += [f'{k}={cli_value(v)}'
+                for k, v in run.get('options', {}).items()]
+    with open(osp.join(run_dir, 'eval.out'), 'w') as log:
+        proc = subprocess.run(
+            [sys.executable, 'tools/analysis_tools/robustness.py',
+             run['config'], checkpoint, '--out-dir', out, '--cfg-options',
+             *options], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    if proc.returncode != 0:
+        raise BenchmarkError(f'evaluation failed in {run_dir}; see '
+                             f'{run_dir}/eval.out')
+    with open(osp.join(out, 'robustness.json')) as f:
+        return json.load(f)
+
+
+def run_one(name: str, bench: Config, seed: int, out_dir: str) -> dict:
+    run = bench.methods[name]
+    run_dir = osp.join(out_dir, 'runs', name, f'seed{seed}')
+    done = osp.join(run_dir, 'result.json')
+    if osp.isfile(done):
+        with open(done) as f:
+            return json.load(f)
+    os.makedirs(run_dir, exist_ok=True)
+    print(f'[{time.strftime("%H:%M:%S")}] {name} seed {seed}: training',
+          flush=True)
+    seconds = train(run, bench, seed, run_dir)
+    robust = evaluate(run, bench, run_dir)
+    result = dict(
+        method=name, label=run['label'], seed=seed, config=run['config'],
+        options=run.get('options', {}), checkpoint=osp.basename(
+            robust['checkpoint']),
+        val=last_val_accuracy(run_dir), test=robust['clean'],
+        noisy=robust['mean_corrupted'], corrupted=robust['corrupted'],
+        train_seconds=round(seconds, 1))
+    with open(done, 'w') as f:
+        json.dump(result, f, indent=2)
+    # The weights are not kept (a few MB a run); the result and logs are.
+    for file in os.listdir(run_dir):
+        if file.endswith('.pth'):
+            os.remove(osp.join(run_dir, file))
+    print(f'    val {result["val"]:.2f}  test {result["test"]:.2f}  noisy '
+          f'{result["noisy"]:.2f}  ({seconds:.0f} s)', flush=True)
+    return result
+
+
+def summarise(results: List[dict], bench: Config) -> Dict[str, dict]:
+    summary = {}
+    for name, run in bench.methods.items():
+        rows = [r for r in results if r['method'] == name]
+        if not rows:
+            continue
+        entry = dict(label=run['label'], seeds=[r['seed'] for r in rows])
+        for key in ('val', 'test', 'noisy'):
+            values = [r[key] for r in rows]
+            entry[key] = dict(
+                mean=statistics.mean(values),
+                std=statistics.stdev(values) if len(values) > 1 else 0.0)
+        entry['train_seconds'] = statistics.mean(
+            r['train_seconds'] for r in rows)
+        summary[name] = entry
+    return summary
+
+
+def table(summary: Dict[str, dict]) -> str:
+    lines = [
+        '| method | seeds | val top-1 (%) | test top-1 (%) | noisy test '
+        'top-1 (%) | train time (s) |', '|---|---|---|---|---|---|'
+    ]
+    for entry in summary.values():
+        cells = [f'{entry[k]["mean"]:.2f} ± {entry[k]["std"]:.2f}'
+                 for k in ('val', 'test', 'noisy')]
+        lines.append(f'| {entry["label"]} | {len(entry["seeds"])} | '
+                     f'{" | ".join(cells)} | {entry["train_seconds"]:.0f} |')
+    return '\n'.join(lines) + '\n'
+
+
+def chart(summary: Dict[str, dict], path: str) -> None:
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    labels = [e['label'] for e in summary.values()]
+    x = range(len(labels))
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.5))
+    for ax, key, title in zip(axes, ('test', 'noisy'),
+                              ('clean test set', 'noisy test set')):
+        means = [e[key]['mean'] for e in summary.values()]
+        stds = [e[key]['std'] for e in summary.values()]
+        ax.bar(x, means, yerr=stds, capsize=4, color='tab:blue', alpha=0.8)
+        ax.set_xticks(list(x), labels, rotation=40, ha='right')
+        ax.set_ylim(min(means) - 5, max(means) + 3)
+        ax.set_ylabel('top-1 accuracy (%), mean ± std over seeds')
+        ax.set_title(f'Fashion-MNIST, 10% labels: {title}')
+        ax.grid(axis='y', alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def report(results: List[dict], bench: Config, out_dir: str) -> None:
+    summary = summarise(results, bench)
+    with open(osp.join(out_dir, 'results.json'), 'w') as f:
+        json.dump(dict(summary=summary, runs=results), f, indent=2)
+    text = table(summary)
+    with open(osp.join(out_dir, 'results.md'), 'w') as f:
+        f.write(text)
+    chart(summary, osp.join(out_dir, 'results.png'))
+    print(text)
+    print(f'wrote {out_dir}/results.json, results.md and results.png')
+
+
+def check(args: argparse.Namespace, bench: Config) -> None:
+    unknown = sorted(set(args.methods or []) - set(bench.methods))
+    if unknown:
+        raise BenchmarkError(f'unknown method(s) {unknown}; the benchmark '
+                             f'config defines {sorted(bench.methods)}')
+    if not osp.isfile(osp.join(ROOT, bench.teacher_ckpt)):
+        raise BenchmarkError(
+            f'teacher_ckpt {bench.teacher_ckpt!r} does not exist: restore it '
+            'with `git checkout checkpoints/` or train it with `make teacher`')
+
+
+def main() -> None:
+    args = parse_args()
+    bench = Config.fromfile(args.config)
+    out_dir = osp.join(ROOT, args.out_dir or bench.out_dir)
+    methods = args.methods or list(bench.methods)
+    seeds = args.seeds if args.seeds is not None else bench.seeds
+    try:
+        check(args, bench)
+        results = []
+        for seed in seeds:
+            for name in methods:
+                if args.report_only:
+                    run_dir = osp.join(out_dir, 'runs', name, f'seed{seed}')
+                    done = osp.join(run_dir, 'result.json')
+                    if osp.isfile(done):
+                        with open(done) as f:
+                            results.append(json.load(f))
+                    elif osp.isdir(run_dir):
+                        raise BenchmarkError(
+                            f'{run_dir} is unfinished: run the benchmark '
+                            'again to resume it, or delete it')
+                    continue
+                results.append(run_one(name, bench, seed, out_dir))
+        if not results:
+            raise BenchmarkError(f'no finished run in {out_dir}/runs')
+        report(results, bench, out_dir)
+    except BenchmarkError as err:
+        sys.exit(f'error: {err}')
+
+
+if __name__ == '__main__':
+    main()
