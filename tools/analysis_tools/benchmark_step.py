@@ -2,7 +2,8 @@
 
     python tools/analysis_tools/benchmark_step.py CONFIG [CONFIG ...]
         [--batch-size 8] [--input-size 224] [--rounds 10] [--warmup 3]
-        [--no-memory] [--out FILE.json] [--cfg-options k=v ...]
+        [--accel k=v ...] [--no-memory] [--out FILE.json]
+        [--train-log WORK_DIR] [--cfg-options k=v ...]
 
 In one process, on the same batches and alternating round by round, it
 times (medians):
@@ -19,9 +20,18 @@ Several configs (same teacher and student, e.g. one per method) are timed
 side by side in the same rounds; the student and teacher of the first are
 the references, and each distiller is named by its config's folder
 (``cakd``, ``kd`` ...). ``--cfg-options`` applies to every config.
+Every distiller runs plain (eager fp32 teacher under no_grad, the speed
+switches of ``model.accel`` off); ``--accel`` adds an accelerated twin of
+each, ``<name>+accel``, with those switches (e.g. ``--accel
+compile_teacher=True teacher_dtype=bf16 channels_last=True``).
 The teacher's weights are not needed for timing: teacher_ckpt is ignored.
+``--train-log`` reads a real ``tools/train.py`` run's logged scalars
+(``<work_dir>/<timestamp>/vis_data/scalars.json``) and reports how long a
+step waited for data (mmengine's ``data_time``) against the whole step
+(``time``): data loading is the bottleneck when that share is large.
 """
 import argparse
+import glob
 import json
 import os.path as osp
 import statistics
@@ -40,6 +50,9 @@ from mmcakd.registry import MODELS
 from mmcakd.utils import model_config, register_all_modules
 
 PARTS = ('student', 'teacher', 'distiller')
+# The distiller's speed switches all off: the plain step.
+PLAIN = dict(compile_teacher=False, compile_student=False,
+             channels_last=False, inference_mode=False, teacher_dtype=None)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -52,7 +65,13 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--rounds', type=int, default=10)
     parser.add_argument('--warmup', type=int, default=3)
     parser.add_argument('--threads', type=int, default=2)
+    parser.add_argument(
+        '--accel', nargs='+', action=DictAction,
+        help='also time each distiller with these model.accel switches')
     parser.add_argument('--no-memory', action='store_true')
+    parser.add_argument(
+        '--train-log', help="a tools/train.py work_dir: report its steps' "
+        'data_time against time')
     parser.add_argument('--out', help='write the results as JSON')
     # Used by the memory probes, which run one part each in a subprocess.
     parser.add_argument('--only', choices=PARTS, help=argparse.SUPPRESS)
@@ -67,13 +86,15 @@ def parse_args(argv=None) -> argparse.Namespace:
 class Bench:
     """The three workloads, built from one config, on shared batches."""
 
-    def __init__(self, args: argparse.Namespace, config: str) -> None:
+    def __init__(self, args: argparse.Namespace, config: str,
+                 accel: Optional[dict] = None) -> None:
         register_all_modules()
         cfg = Config.fromfile(config)
         if args.cfg_options:
             cfg.merge_from_dict(args.cfg_options)
         model_cfg = model_config(cfg)
         model_cfg.teacher_ckpt = None
+        model_cfg.accel = dict(PLAIN, **(accel or {}))
         model_cfg.setdefault('data_preprocessor', {})
         if args.input_shape:  # a memory probe: the parent's shape
             model_cfg.input_size = tuple(args.input_shape)
@@ -178,6 +199,39 @@ def labels_of(configs: list) -> list:
     return names if len(set(names)) == len(names) else list(configs)
 
 
+def data_wait(work_dir: str) -> dict:
+    """Median ``data_time`` and ``time`` (s) of the logged training steps
+    of a ``tools/train.py`` run (its latest timestamp folder)."""
+    logs = sorted(glob.glob(osp.join(work_dir, '*', 'vis_data',
+                                     'scalars.json')))
+    if not logs:
+        raise FileNotFoundError(f'--train-log {work_dir!r}: no '
+                                '<timestamp>/vis_data/scalars.json in it')
+    data, step = [], []
+    with open(logs[-1]) as f:
+        for line in f:
+            entry = json.loads(line)
+            if 'data_time' in entry and 'loss' in entry:
+                data.append(entry['data_time'])
+                step.append(entry['time'])
+    if not step:
+        raise ValueError(f'--train-log {logs[-1]!r}: no training step '
+                         'logged')
+    result = dict(data_time=statistics.median(data),
+                  time=statistics.median(step), logged_steps=len(step))
+    result['data_share'] = result['data_time'] / result['time']
+    return result
+
+
+def entries(args: argparse.Namespace) -> list:
+    """One bench per config, then (with ``--accel``) an accelerated twin
+    of each."""
+    plain = [Bench(args, config) for config in args.config]
+    if not args.accel:
+        return plain
+    return plain + [Bench(args, config, args.accel) for config in args.config]
+
+
 def main(argv=None) -> None:
     argv = sys.argv[1:] if argv is None else argv
     args = parse_args(argv)
@@ -185,7 +239,7 @@ def main(argv=None) -> None:
     if args.only:
         # Memory probe: reset the RSS high-water mark after start-up (Linux
         # clear_refs 5), build and run the part, read the new peak.
-        bench = Bench(args, args.config[args.index])
+        bench = entries(args)[args.index]
         with open('/proc/self/clear_refs', 'w') as f:
             f.write('5')
         base = proc_status_kib('VmRSS')
@@ -195,9 +249,9 @@ def main(argv=None) -> None:
         print((proc_status_kib('VmHWM') - base) / 1024)
         return
 
-    benches = [Bench(args, config) for config in args.config]
+    benches = entries(args)
     ref = benches[0]
-    for config, bench in zip(args.config[1:], benches[1:]):
+    for config, bench in zip(args.config[1:], benches[1:len(args.config)]):
         for side in ('teacher', 'student'):
             if not _same_model(bench.model_cfg[side], ref.model_cfg[side]):
                 raise ValueError(f'{config}: its {side} differs from that of '
@@ -208,6 +262,8 @@ def main(argv=None) -> None:
         bench.build('distiller')
     single = len(benches) == 1
     names = ['distiller'] if single else labels_of(args.config)
+    if args.accel:
+        names = names + [f'{name}+accel' for name in names]
     # (name, bench, part): the reference student and teacher, then every
     # distiller, alternating within each round.
     parts = [('student', ref, 'student'), ('teacher', ref, 'teacher')] + [
@@ -229,6 +285,7 @@ def main(argv=None) -> None:
 
     result = dict(
         config=args.config[0] if single else args.config,
+        accel=args.accel,
         batch_size=args.batch_size,
         input_size=list(ref.inputs.shape[1:]),
         threads=args.threads,
@@ -269,6 +326,13 @@ def main(argv=None) -> None:
             print(f'  memory ratio {label} / (student + teacher): '
                   f'{mem[name] / (mem["student"] + mem["teacher"]):.3f}'
                   f'   / student: {mem[name] / mem["student"]:.3f}')
+    if args.train_log:
+        wait = data_wait(args.train_log)
+        result['train_log'] = dict(work_dir=args.train_log, **wait)
+        print(f'  {args.train_log}: a step waited {wait["data_time"] * 1e3:.1f}'
+              f' ms for data out of {wait["time"] * 1e3:.1f} ms '
+              f'({100 * wait["data_share"]:.1f}%, median of '
+              f'{wait["logged_steps"]} logged steps)')
     if args.out:
         with open(args.out, 'w') as f:
             json.dump(result, f, indent=2)

@@ -4,11 +4,12 @@ from typing import Dict, List, Optional, Union
 import torch
 from mmengine.config import Config
 from mmengine.hub import get_config
+from mmengine.logging import MessageHub
 from mmengine.model import BaseModel, is_model_wrapper
 from mmengine.runner.checkpoint import get_state_dict
 from torch import nn
 
-from mmcakd.models.utils import FeatureTap, load_weights
+from mmcakd.models.utils import Acceleration, FeatureTap, load_weights
 from mmcakd.registry import MODELS
 
 ModelCfg = Union[dict, str]
@@ -56,6 +57,8 @@ class BaseDistiller(BaseModel):
             output is tapped, e.g. ``'backbone.layer3'``.
         eval_teacher (bool): Also predict with the teacher in test/val.
         data_preprocessor (dict, optional): Shared by teacher and student.
+        accel (dict, optional): Speed switches (compilation, channels-last,
+            inference mode, teacher precision), see :class:`Acceleration`.
     """
 
     def __init__(self,
@@ -65,7 +68,8 @@ class BaseDistiller(BaseModel):
                  student_stage: Optional[str] = None,
                  eval_teacher: bool = False,
                  data_preprocessor: Optional[dict] = None,
-                 init_cfg: Optional[dict] = None) -> None:
+                 init_cfg: Optional[dict] = None,
+                 accel: Optional[dict] = None) -> None:
         data_preprocessor = dict(data_preprocessor or {})
         data_preprocessor.setdefault('type', 'ClsDataPreprocessor')
         super().__init__(
@@ -80,7 +84,37 @@ class BaseDistiller(BaseModel):
         self.student_tap = (
             FeatureTap(self.student, student_stage, 'student_stage')
             if student_stage else None)
+        self.accel = Acceleration(**(accel or {}))
+        self.accel.attach(self.teacher, self.student)
+        self.ramp = None
         self._register_load_state_dict_pre_hook(self._into_wrappers)
+
+    def run_teacher(self, fn, inputs: torch.Tensor):
+        """``fn(inputs)``, a teacher forward or a reader of its features,
+        without autograd and with the ``accel`` switches; its tensors are
+        fp32 targets."""
+        return self.accel.run_teacher(fn, inputs)
+
+    @staticmethod
+    def check_ramp(ramp: Optional[dict]) -> Optional[dict]:
+        """``ramp`` validated: ``dict(begin, end, by_epoch=True)``."""
+        if ramp is None:
+            return None
+        begin, end = ramp.get('begin'), ramp.get('end')
+        if not (isinstance(begin, int) and isinstance(end, int)
+                and 0 <= begin < end):
+            raise ValueError(f'ramp={ramp!r}: need integers 0 <= begin < end')
+        return dict(begin=begin, end=end, by_epoch=ramp.get('by_epoch', True))
+
+    def distill_weight(self) -> float:
+        """w(t) of the warm-up ramp: 0 before ``begin``, linear, 1 from
+        ``end`` (epochs or iterations); 1 without a ramp."""
+        if self.ramp is None:
+            return 1.0
+        hub = MessageHub.get_current_instance()
+        t = hub.get_info('epoch' if self.ramp['by_epoch'] else 'iter', 0)
+        begin, end = self.ramp['begin'], self.ramp['end']
+        return min(max((t - begin) / (end - begin), 0.0), 1.0)
 
     # MMSeparateDistributedDataParallel wraps each trainable child in its own
     # DDP, which adds `.module.` to its keys. Checkpoints are written without

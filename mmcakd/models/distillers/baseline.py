@@ -9,7 +9,6 @@ from torch import nn
 from mmcakd.models.losses.utils import check_number
 from mmcakd.registry import MODELS
 from .base import BaseDistiller, ModelCfg
-from .cakd import CAKDDistiller
 
 
 def build_loss(cfg: Optional[dict], field: str = 'distill_loss') -> nn.Module:
@@ -52,9 +51,6 @@ class BaselineDistiller(BaseDistiller):
             teacher's patch-embedding input size (ViT, DeiT, Swin).
     """
 
-    # The same warm-up as CAKD's, one definition for all distillers.
-    distill_weight = CAKDDistiller.distill_weight
-
     def __init__(self,
                  teacher: ModelCfg,
                  student: ModelCfg,
@@ -66,11 +62,12 @@ class BaselineDistiller(BaseDistiller):
                  input_size: Optional[Tuple[int, int, int]] = None,
                  eval_teacher: bool = False,
                  data_preprocessor: Optional[dict] = None,
-                 init_cfg: Optional[dict] = None) -> None:
+                 init_cfg: Optional[dict] = None,
+                 accel: Optional[dict] = None) -> None:
         super().__init__(teacher, student, teacher_ckpt, student_stage,
-                         eval_teacher, data_preprocessor, init_cfg)
+                         eval_teacher, data_preprocessor, init_cfg, accel)
         self.ce_weight = check_number(ce_weight, 'ce_weight')
-        self.ramp = CAKDDistiller._check_ramp(ramp)
+        self.ramp = self.check_ramp(ramp)
         self.distill_loss = build_loss(distill_loss)
         self.loss_key = getattr(self.distill_loss, 'loss_name', 'loss_distill')
         self._input_size = input_size

@@ -2,7 +2,6 @@
 from typing import Dict, Optional, Tuple
 
 import torch
-from mmengine.logging import MessageHub
 from mmengine.optim import OptimWrapperDict
 from torch.func import functional_call
 
@@ -58,6 +57,7 @@ class CAKDDistiller(BaseDistiller):
         input_size (tuple, optional): (C, H, W) of the training images, for
             the dry run that reads the shapes; defaults to the teacher's
             patch embedding input size.
+        accel (dict, optional): Speed switches, see :class:`BaseDistiller`.
     """
 
     def __init__(self,
@@ -72,12 +72,13 @@ class CAKDDistiller(BaseDistiller):
                  input_size: Optional[Tuple[int, int, int]] = None,
                  eval_teacher: bool = False,
                  data_preprocessor: Optional[dict] = None,
-                 init_cfg: Optional[dict] = None) -> None:
+                 init_cfg: Optional[dict] = None,
+                 accel: Optional[dict] = None) -> None:
         if not student_stage:
             raise ValueError('student_stage must name the student module to '
                              "distil into, e.g. 'backbone.layer3'")
         super().__init__(teacher, student, teacher_ckpt, student_stage,
-                         eval_teacher, data_preprocessor, init_cfg)
+                         eval_teacher, data_preprocessor, init_cfg, accel)
         self.reader = TeacherReader(
             self.teacher,
             None if pca is None else pca.get('teacher_attn', 'paper'))
@@ -137,7 +138,7 @@ class CAKDDistiller(BaseDistiller):
                          mrt.pop('adv_weight', 0.05), 'mrt.adv_weight'),
                      form=mrt.pop('adv_form', 'non_saturating')))
             self._no_extra(mrt, 'mrt')
-        self.ramp = self._check_ramp(ramp)
+        self.ramp = self.check_ramp(ramp)
         # Student steps taken: the discriminator's update phase, saved with
         # the model so that a resumed run keeps it.
         self.register_buffer('num_steps', torch.zeros((), dtype=torch.long))
@@ -146,16 +147,6 @@ class CAKDDistiller(BaseDistiller):
     def _no_extra(cfg: dict, field: str) -> None:
         if cfg:
             raise ValueError(f'{field}: unknown option(s) {sorted(cfg)}')
-
-    @staticmethod
-    def _check_ramp(ramp: Optional[dict]) -> Optional[dict]:
-        if ramp is None:
-            return None
-        begin, end = ramp.get('begin'), ramp.get('end')
-        if not (isinstance(begin, int) and isinstance(end, int)
-                and 0 <= begin < end):
-            raise ValueError(f'ramp={ramp!r}: need integers 0 <= begin < end')
-        return dict(begin=begin, end=end, by_epoch=ramp.get('by_epoch', True))
 
     def _read_shapes(self, input_size) -> tuple:
         """(C_S, C_T, heads, (H_T, W_T)) from one dry forward of both."""
@@ -192,20 +183,10 @@ class CAKDDistiller(BaseDistiller):
                              'a (B, C, H, W) feature map')
         return feat.shape[1], t.tokens.shape[-1], t.q.shape[1], t.grid
 
-    def distill_weight(self) -> float:
-        """w(t) of the warm-up ramp (1 without a ramp)."""
-        if self.ramp is None:
-            return 1.0
-        hub = MessageHub.get_current_instance()
-        t = hub.get_info('epoch' if self.ramp['by_epoch'] else 'iter', 0)
-        begin, end = self.ramp['begin'], self.ramp['end']
-        return min(max((t - begin) / (end - begin), 0.0), 1.0)
-
     def _losses(self, inputs: torch.Tensor, data_samples: list
                 ) -> Tuple[Dict[str, torch.Tensor], Optional[tuple]]:
         """The student's loss terms, and (h_T, h'_S) for the D update."""
-        with torch.no_grad():
-            t = self.reader(inputs)
+        t = self.run_teacher(self.reader, inputs)
         views = self.views(inputs)[0] if (self.views is not None
                                           and self.training) else inputs
         # mmpretrain heads call their cross-entropy `loss`.

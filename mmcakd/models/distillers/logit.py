@@ -47,10 +47,11 @@ class LogitDistiller(BaselineDistiller):
                  input_size: Optional[Tuple[int, int, int]] = None,
                  eval_teacher: bool = False,
                  data_preprocessor: Optional[dict] = None,
-                 init_cfg: Optional[dict] = None) -> None:
+                 init_cfg: Optional[dict] = None,
+                 accel: Optional[dict] = None) -> None:
         super().__init__(teacher, student, distill_loss, teacher_ckpt, None,
                          ce_weight, ramp, input_size, eval_teacher,
-                         data_preprocessor, init_cfg)
+                         data_preprocessor, init_cfg, accel)
         if not hasattr(self.student, 'head'):
             raise ValueError('student: a logit distiller needs an mmpretrain '
                              'classifier with a `head` (its logits)')
@@ -72,7 +73,7 @@ class LogitDistiller(BaselineDistiller):
     def loss(self, inputs: torch.Tensor,
              data_samples: list) -> Dict[str, torch.Tensor]:
         """``loss_cls`` and the logit term (plus :meth:`extra_losses`)."""
-        logits_t = self.teacher_logits(inputs)
+        logits_t = self.run_teacher(self.teacher_logits, inputs)
         losses = self.student_losses(inputs, data_samples)
         logits_s = self.logit_tap.pop()
         target = self.targets(data_samples).to(logits_s.device)

@@ -120,7 +120,8 @@ class OFADistiller(LogitDistiller):
                  input_size: Optional[Tuple[int, int, int]] = None,
                  eval_teacher: bool = False,
                  data_preprocessor: Optional[dict] = None,
-                 init_cfg: Optional[dict] = None) -> None:
+                 init_cfg: Optional[dict] = None,
+                 accel: Optional[dict] = None) -> None:
         if (isinstance(stages, str) or not stages
                 or not all(isinstance(s, str) for s in stages)
                 or len(set(stages)) != len(stages)):
@@ -129,7 +130,7 @@ class OFADistiller(LogitDistiller):
                              "['backbone.layer1', 'backbone.layer2']")
         super().__init__(teacher, student, teacher_ckpt, distill_loss,
                          ce_weight, ramp, input_size, eval_teacher,
-                         data_preprocessor, init_cfg)
+                         data_preprocessor, init_cfg, accel)
         self.exit_weight = check_number(exit_weight, 'exit_weight')
         self.stage_taps = [FeatureTap(self.student, s, 'stages')
                            for s in stages]

@@ -48,13 +48,14 @@ class RKDDistiller(BaselineDistiller):
                  input_size: Optional[Tuple[int, int, int]] = None,
                  eval_teacher: bool = False,
                  data_preprocessor: Optional[dict] = None,
-                 init_cfg: Optional[dict] = None) -> None:
+                 init_cfg: Optional[dict] = None,
+                 accel: Optional[dict] = None) -> None:
         if not student_stage:
             raise ValueError('student_stage must name the student module '
                              "giving the embedding, e.g. 'neck'")
         super().__init__(teacher, student, distill_loss, teacher_ckpt,
                          student_stage, ce_weight, ramp, input_size,
-                         eval_teacher, data_preprocessor, init_cfg)
+                         eval_teacher, data_preprocessor, init_cfg, accel)
         # Dry run: both embeddings exist and are one vector per sample.
         x = torch.zeros(2, *self.input_size)
         e_s = self.dry_run_shapes(self.input_size)
@@ -78,7 +79,7 @@ class RKDDistiller(BaselineDistiller):
     def loss(self, inputs: torch.Tensor,
              data_samples: list) -> Dict[str, torch.Tensor]:
         """``loss_cls`` and ``loss_rkd``."""
-        emb_t = self.teacher_embedding(inputs)
+        emb_t = self.run_teacher(self.teacher_embedding, inputs)
         losses = self.student_losses(inputs, data_samples)
         emb_s = self.student_tap.pop().flatten(1)
         losses[self.loss_key] = self.distill_weight() * self.distill_loss(

@@ -1,3 +1,4 @@
+from .acceleration import Acceleration, compile_hook_free
 from .align import align_to_grid
 from .checkpoint import load_weights, read_state_dict
 from .feature_tap import FeatureTap, get_submodule
@@ -6,7 +7,7 @@ from .sync_batch_norm import SyncBatchNormAnyDevice
 from .teacher_reader import TeacherFeatures, TeacherReader
 
 __all__ = [
-    'align_to_grid', 'load_weights', 'read_state_dict', 'FeatureTap',
+    'Acceleration', 'compile_hook_free',     'align_to_grid', 'load_weights', 'read_state_dict', 'FeatureTap',
     'get_submodule', 'SeededRandom', 'SyncBatchNormAnyDevice',
     'TeacherFeatures', 'TeacherReader'
 ]

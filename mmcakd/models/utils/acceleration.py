@@ -1,0 +1,191 @@
+"""Make the teacher and the student cheaper without changing what they do."""
+import dataclasses
+import shutil
+import warnings
+from contextlib import nullcontext
+from typing import Any, Callable, Optional, Union
+
+import torch
+from torch import nn
+
+DTYPES = {'bf16': torch.bfloat16, 'fp16': torch.float16}
+# The defaults of 'auto', per device (docs/cakd_config.md, "Speed").
+AUTO = {
+    'cpu': dict(channels_last=False, teacher_dtype=None),
+    'cuda': dict(channels_last=True, teacher_dtype='bf16'),
+}
+
+
+def _device() -> str:
+    return 'cuda' if torch.cuda.is_available() else 'cpu'
+
+
+def _has_hooks(module: nn.Module) -> bool:
+    return bool(module._forward_hooks or module._forward_pre_hooks)
+
+
+def compile_hook_free(module: nn.Module) -> int:
+    """``torch.compile`` the largest sub-modules that carry no hooks.
+
+    The distillers read features through forward hooks (the teacher's
+    Q/K/V and tokens, the student's tapped stage), and dynamo does not run
+    a hook's side effects inside a compiled region. So every maximal
+    hook-free subtree with parameters is compiled in place
+    (``nn.Module.compile``): the transformer blocks that are not read, the
+    FFN and projections of the one that is, the CNN stages that are not
+    tapped. Returns how many modules were compiled.
+    """
+    if not any(_has_hooks(m) for m in module.modules()):
+        if next(module.parameters(), None) is None:
+            return 0
+        module.compile()
+        return 1
+    return sum(compile_hook_free(child) for child in module.children())
+
+
+def _map_tensors(obj: Any, fn: Callable[[torch.Tensor], torch.Tensor]):
+    """Apply ``fn`` to every tensor in a tensor, tuple, list, dict or
+    dataclass (e.g. :class:`TeacherFeatures`)."""
+    if torch.is_tensor(obj):
+        return fn(obj)
+    if isinstance(obj, (tuple, list)):
+        return type(obj)(_map_tensors(o, fn) for o in obj)
+    if isinstance(obj, dict):
+        return {k: _map_tensors(v, fn) for k, v in obj.items()}
+    if dataclasses.is_dataclass(obj):
+        return dataclasses.replace(obj, **{
+            f.name: _map_tensors(getattr(obj, f.name), fn)
+            for f in dataclasses.fields(obj)
+        })
+    return obj
+
+
+class Acceleration:
+    """The speed switches of a distiller (``model.accel`` in a config).
+
+    None of them changes what is computed beyond rounding; the test
+    ``tests/test_models/test_acceleration.py`` bounds the differences.
+
+    Args:
+        compile_teacher (bool): ``torch.compile`` the teacher's hook-free
+            sub-modules (:func:`compile_hook_free`). Default False: it
+            costs a compilation at the first steps (seconds to minutes).
+        compile_student (bool): The same for the student. Default False.
+        channels_last (bool | 'auto'): Store CNN weights and feed images in
+            channels-last layout (faster convolutions on GPUs and with
+            oneDNN). 'auto': True on CUDA, False on CPU.
+        inference_mode (bool): Run the teacher under
+            ``torch.inference_mode()`` instead of ``torch.no_grad()``.
+            Default True on every device.
+        teacher_dtype (str | None | 'auto'): Run the teacher under autocast
+            in ``'bf16'`` or ``'fp16'``; its outputs (the targets) are cast
+            back to fp32. The student's precision follows ``--amp``.
+            'auto': bf16 on CUDA, fp32 (None) on CPU.
+
+    A switch the machine cannot honour (bf16/fp16 autocast it does not
+    support, ``torch.compile`` without a C++ compiler on CPU) falls back to
+    eager fp32 with one warning naming the switch; a compilation that fails
+    later falls back to eager too (dynamo's ``suppress_errors``).
+    """
+
+    def __init__(self,
+                 compile_teacher: bool = False,
+                 compile_student: bool = False,
+                 channels_last: Union[bool, str] = 'auto',
+                 inference_mode: bool = True,
+                 teacher_dtype: Optional[str] = 'auto') -> None:
+        device = _device()
+        for name, value in (('channels_last', channels_last),
+                            ('teacher_dtype', teacher_dtype)):
+            if value == 'auto':
+                value = AUTO[device][name]
+            setattr(self, name, value)
+        for name, value in (('compile_teacher', compile_teacher),
+                            ('compile_student', compile_student),
+                            ('channels_last', self.channels_last),
+                            ('inference_mode', inference_mode)):
+            if not isinstance(value, bool):
+                raise ValueError(f'accel.{name}={value!r} must be True, '
+                                 "False (or 'auto' where allowed)")
+        if self.teacher_dtype not in (None, *DTYPES):
+            raise ValueError(f'accel.teacher_dtype={teacher_dtype!r} must be '
+                             "'bf16', 'fp16', None or 'auto'")
+        self.compile_teacher = compile_teacher
+        self.compile_student = compile_student
+        self.inference_mode = inference_mode
+        self.device = device
+        self._to_compile: list = []
+        if self.teacher_dtype and not self._autocast_supported():
+            warnings.warn(f'accel.teacher_dtype={self.teacher_dtype!r}: not '
+                          f'supported on this {device}; the teacher runs in '
+                          'fp32')
+            self.teacher_dtype = None
+        if (compile_teacher or compile_student) and not self._can_compile():
+            warnings.warn('accel.compile_teacher/compile_student: '
+                          'torch.compile needs a C++ compiler on CPU and '
+                          'none was found; running eagerly')
+            self.compile_teacher = self.compile_student = False
+
+    def _autocast_supported(self) -> bool:
+        if self.device == 'cuda':
+            return (self.teacher_dtype == 'fp16'
+                    or torch.cuda.is_bf16_supported())
+        # CPU autocast: bf16 with native support only (emulated bf16 is
+        # slower than fp32); fp16 autocast on CPU is not worth it.
+        return (self.teacher_dtype == 'bf16'
+                and torch.ops.mkldnn._is_mkldnn_bf16_supported())
+
+    def _can_compile(self) -> bool:
+        return self.device == 'cuda' or any(
+            shutil.which(cc) for cc in ('c++', 'g++', 'clang++'))
+
+    def attach(self, teacher: nn.Module, student: nn.Module) -> None:
+        """Put the models in channels-last layout now (before the runner
+        moves them to their device, which keeps the layout, and wraps them
+        in DDP); compile them at the first :meth:`run_teacher`, once every
+        hook of the distiller is in place."""
+        self._to_compile = [m for m, on in ((teacher, self.compile_teacher),
+                                            (student, self.compile_student))
+                            if on]
+        if self.channels_last:
+            teacher.to(memory_format=torch.channels_last)
+            student.to(memory_format=torch.channels_last)
+            student.register_forward_pre_hook(_to_channels_last)
+
+    def _compile_once(self) -> None:
+        if not self._to_compile:
+            return
+        # A compilation that fails mid-run falls back to eager instead of
+        # stopping the run.
+        torch._dynamo.config.suppress_errors = True
+        for module in self._to_compile:
+            compile_hook_free(module)
+        self._to_compile = []
+
+    def run_teacher(self, fn: Callable, inputs: torch.Tensor) -> Any:
+        """``fn(inputs)`` (a teacher forward, or a reader of its features)
+        without autograd, in the teacher's precision; fp32 outputs that
+        autograd may use (inference-mode tensors are cloned out)."""
+        self._compile_once()
+        if self.channels_last and inputs.dim() == 4:
+            inputs = inputs.contiguous(memory_format=torch.channels_last)
+        grad_off = (torch.inference_mode()
+                    if self.inference_mode else torch.no_grad())
+        cast = (torch.autocast(inputs.device.type,
+                               dtype=DTYPES[self.teacher_dtype])
+                if self.teacher_dtype else nullcontext())
+        with grad_off, cast:
+            out = fn(inputs)
+        if not (self.inference_mode or self.teacher_dtype):
+            return out
+        return _map_tensors(
+            out, lambda t: t.float() if t.is_floating_point() and
+            t.dtype != torch.float32 else t.clone())
+
+
+def _to_channels_last(module: nn.Module, args: tuple):
+    """Student forward pre-hook: images in channels-last layout."""
+    if args and torch.is_tensor(args[0]) and args[0].dim() == 4:
+        return (args[0].contiguous(memory_format=torch.channels_last),
+                *args[1:])
+    return None

@@ -1,0 +1,132 @@
+"""The speed switches (``model.accel``) are accuracy-neutral (issue 7).
+
+Against the eager fp32 teacher, on real Fashion-MNIST test images and the
+committed teacher:
+
+- fp32 switches (inference mode, channels-last, compiled regions): teacher
+  logits, tokens, Q/K/V and attention equal within 1e-4 (absolute);
+- with the teacher in bf16 on top: relative error (Frobenius) <= 2% for
+  every tensor, and top-1 predictions agree on >= 99.5% of 1,000 images;
+- a short CAKD run: every loss term within 2% (relative) at every step.
+"""
+import os.path as osp
+import warnings
+
+import pytest
+import torch
+from mmengine.config import Config
+
+from mmcakd.datasets import FashionMNISTSplit
+from mmcakd.engine import DistillerOptimWrapperConstructor
+from mmcakd.models.utils import Acceleration
+from mmcakd.registry import MODELS
+from mmcakd.utils import model_config, register_all_modules
+
+from ..conftest import ROOT
+
+CAKD = osp.join(ROOT, 'configs/cakd/vit-tiny_resnet-tiny_fashion-mnist.py')
+FP32 = dict(inference_mode=True, channels_last=True, compile_teacher=True)
+BF16 = dict(FP32, teacher_dtype='bf16')
+needs_bf16 = pytest.mark.skipif(
+    not torch.ops.mkldnn._is_mkldnn_bf16_supported(),
+    reason='this CPU has no native bf16')
+
+register_all_modules()
+
+
+def distiller(accel, **model):
+    cfg = Config.fromfile(CAKD)
+    plain = dict(inference_mode=False, channels_last=False,
+                 teacher_dtype=None)
+    cfg.model.accel = dict(plain, **accel)
+    cfg.model.update(model)
+    torch.manual_seed(0)
+    return MODELS.build(model_config(cfg))
+
+
+def fashion_images(data_root, n):
+    data = FashionMNISTSplit(data_root, split='test', pipeline=[
+        dict(type='PackInputs')])
+    batch = dict(inputs=[data[i]['inputs'] for i in range(n)],
+                 data_samples=[data[i]['data_samples'] for i in range(n)])
+    return batch
+
+
+def teacher_outputs(model, batch):
+    inputs = model.data_preprocessor(batch, False)['inputs']
+    return model.run_teacher(model.reader, inputs)
+
+
+@pytest.fixture(scope='module')
+def reference(data_root):
+    model = distiller({})
+    batch = fashion_images(data_root, 1000)
+    return batch, teacher_outputs(model, batch)
+
+
+def relative_error(a, b):
+    return float((a - b).norm() / b.norm())
+
+
+def test_fp32_switches_change_nothing(reference):
+    batch, ref = reference
+    model = distiller(FP32)
+    out = teacher_outputs(model, batch)
+    assert any(m._compiled_call_impl is not None
+               for m in model.teacher.modules())
+    assert model.teacher.backbone.patch_embed.projection.weight \
+        .is_contiguous(memory_format=torch.channels_last)
+    for name in ('logits', 'tokens', 'q', 'k', 'v', 'attn'):
+        a, b = getattr(out, name), getattr(ref, name)
+        assert a.dtype == torch.float32 and not a.is_inference()
+        assert torch.allclose(a, b, atol=1e-4), name
+
+
+@needs_bf16
+def test_bf16_teacher_is_close_and_predicts_the_same(reference):
+    batch, ref = reference
+    out = teacher_outputs(distiller(BF16), batch)
+    for name in ('logits', 'tokens', 'q', 'k', 'v', 'attn'):
+        assert getattr(out, name).dtype == torch.float32
+        assert relative_error(getattr(out, name), getattr(ref, name)) <= \
+            0.02, name
+    agree = (out.logits.argmax(1) == ref.logits.argmax(1)).float().mean()
+    assert agree >= 0.995, float(agree)
+
+
+@needs_bf16
+def test_short_cakd_run_reaches_the_same_losses(data_root):
+    batch = fashion_images(data_root, 32)
+    options = dict(mrt=dict(views=None, d_interval=1), gl=dict(dropout=0.0),
+                   pca=dict(p=0.0))
+    runs = []
+    for accel in ({}, dict(BF16, compile_student=True)):
+        model = distiller(accel, **options).train()
+        wrappers = DistillerOptimWrapperConstructor(dict(
+            student=dict(optimizer=dict(type='SGD', lr=0.05)),
+            discriminator=dict(optimizer=dict(type='Adam', lr=1e-4))))(model)
+        runs.append([model.train_step(batch, wrappers) for _ in range(3)])
+    for plain, fast in zip(*runs):
+        for name in plain:
+            assert relative_error(fast[name], plain[name]) <= 0.02, name
+
+
+def test_unsupported_switch_falls_back_with_one_warning(monkeypatch):
+    monkeypatch.setattr(torch.ops.mkldnn, '_is_mkldnn_bf16_supported',
+                        lambda: False)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter('always')
+        accel = Acceleration(teacher_dtype='bf16')
+    assert accel.teacher_dtype is None
+    assert len(caught) == 1 and 'accel.teacher_dtype' in str(
+        caught[0].message)
+
+
+@pytest.mark.parametrize('kwargs,field', [
+    (dict(teacher_dtype='int8'), 'accel.teacher_dtype'),
+    (dict(channels_last='yes'), 'accel.channels_last'),
+    (dict(compile_teacher=1), 'accel.compile_teacher'),
+])
+def test_bad_switch_names_its_field(kwargs, field):
+    with pytest.raises(ValueError, match=field):
+        Acceleration(**kwargs)
