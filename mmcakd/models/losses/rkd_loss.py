@@ -62,6 +62,8 @@ class RKDLoss(nn.Module):
     def forward(self, emb_s: torch.Tensor,
                 emb_t: torch.Tensor) -> torch.Tensor:
         """``emb_s`` (B, D_s), ``emb_t`` (B, D_t)."""
+        # Pairwise distances cancel (|a|^2 + |b|^2 - 2ab): fp32 under --amp.
+        emb_s, emb_t = emb_s.float(), emb_t.float()
         if emb_s.shape[0] < 2:
             return emb_s.sum() * 0.0
         emb_t = emb_t.to(emb_s.dtype)

@@ -2,7 +2,6 @@
 import dataclasses
 import shutil
 import warnings
-from contextlib import nullcontext
 from typing import Any, Callable, Optional, Union
 
 import torch
@@ -24,7 +23,7 @@ def _has_hooks(module: nn.Module) -> bool:
     return bool(module._forward_hooks or module._forward_pre_hooks)
 
 
-def compile_hook_free(module: nn.Module) -> int:
+def compile_hook_free(module: nn.Module, root: bool = True) -> int:
     """``torch.compile`` the largest sub-modules that carry no hooks.
 
     The distillers read features through forward hooks (the teacher's
@@ -33,14 +32,20 @@ def compile_hook_free(module: nn.Module) -> int:
     hook-free subtree with parameters is compiled in place
     (``nn.Module.compile``): the transformer blocks that are not read, the
     FFN and projections of the one that is, the CNN stages that are not
-    tapped. Returns how many modules were compiled.
+    tapped. The root itself is never compiled (distillers also call methods
+    such as ``extract_feat`` that bypass its ``__call__``), nor are
+    containers (a ``ModuleList`` is iterated, never called): they are
+    recursed into. Returns how many modules were compiled.
     """
-    if not any(_has_hooks(m) for m in module.modules()):
+    container = isinstance(module, (nn.ModuleList, nn.ModuleDict))
+    if not root and not container and not any(
+            _has_hooks(m) for m in module.modules()):
         if next(module.parameters(), None) is None:
             return 0
         module.compile()
         return 1
-    return sum(compile_hook_free(child) for child in module.children())
+    return sum(compile_hook_free(child, root=False)
+               for child in module.children())
 
 
 def _map_tensors(obj: Any, fn: Callable[[torch.Tensor], torch.Tensor]):
@@ -171,16 +176,21 @@ class Acceleration:
             inputs = inputs.contiguous(memory_format=torch.channels_last)
         grad_off = (torch.inference_mode()
                     if self.inference_mode else torch.no_grad())
+        # No teacher_dtype means fp32, also inside the student's --amp
+        # autocast region (train_step runs the teacher within it).
         cast = (torch.autocast(inputs.device.type,
                                dtype=DTYPES[self.teacher_dtype])
-                if self.teacher_dtype else nullcontext())
+                if self.teacher_dtype else torch.autocast(
+                    inputs.device.type, enabled=False))
         with grad_off, cast:
             out = fn(inputs)
-        if not (self.inference_mode or self.teacher_dtype):
-            return out
-        return _map_tensors(
-            out, lambda t: t.float() if t.is_floating_point() and
-            t.dtype != torch.float32 else t.clone())
+        return _map_tensors(out, self._target)
+
+    def _target(self, tensor: torch.Tensor) -> torch.Tensor:
+        """An fp32 tensor autograd may use (not an inference tensor)."""
+        if tensor.is_floating_point() and tensor.dtype != torch.float32:
+            return tensor.float()
+        return tensor.clone() if self.inference_mode else tensor
 
 
 def _to_channels_last(module: nn.Module, args: tuple):
