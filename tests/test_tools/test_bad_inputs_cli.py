@@ -15,21 +15,12 @@ from mmcakd.registry import MODELS
 from mmcakd.utils import register_all_modules
 
 from ..conftest import PYTHON, ROOT
+from ..test_models.test_bad_input import Payload
 from .test_cakd_tools import CAKD
 
 TEACHER_CKPT = osp.join(ROOT, 'checkpoints', 'vit-tiny_fashion-mnist.pth')
 STUDENT_MODEL = osp.join(ROOT, 'configs/_base_/models/resnet-tiny_fashion-mnist.py')
 DOC = osp.join(ROOT, 'docs', 'bad_inputs.md')
-
-
-class Payload:
-    """Unpickling this would create a file."""
-
-    def __init__(self, marker):
-        self.marker = marker
-
-    def __reduce__(self):
-        return (open, (self.marker, 'w'))
 
 
 def truncated(tmp_path):
