@@ -66,6 +66,27 @@ def test_runs_skips_finished_and_reports(tmp_path, data_root):
         assert json.load(f) == results
 
 
+def test_search_never_evaluates_on_test(tmp_path, data_root):
+    """A hyper-parameter search (evaluate_test=False) trains and reads the
+    validation accuracy, and never opens the test sets."""
+    config = tiny_benchmark(tmp_path)
+    with open(config, 'a') as f:
+        f.write('evaluate_test = False\n')
+    run_tool([PYTHON, TOOL, config, '--methods', 'alone', '--seeds', '0'],
+             timeout=900)
+    out = tmp_path / 'out'
+    with open(out / 'results.json') as f:
+        results = json.load(f)
+    run, = results['runs']
+    assert 0 <= run['val'] <= 100
+    assert 'test' not in run and 'noisy' not in run
+    assert set(results['summary']['alone']) == {
+        'label', 'seeds', 'val', 'train_seconds'}
+    assert not (out / 'runs' / 'alone' / 'seed0' / 'robustness').exists()
+    assert '| student alone | 1 |' in (out / 'results.md').read_text()
+    assert (out / 'results.png').stat().st_size > 10000
+
+
 def fails(args):
     proc = subprocess.run([PYTHON, TOOL, *args], cwd=ROOT,
                           capture_output=True, text=True)

@@ -31,6 +31,7 @@ from mmengine.config import Config
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DEFAULT = osp.join(ROOT, 'configs', 'benchmarks', 'fashion_mnist.py')
+SPLITS = ('val', 'test', 'noisy')
 
 
 def parse_args() -> argparse.Namespace:
@@ -129,22 +130,27 @@ def run_one(name: str, bench: Config, seed: int, out_dir: str) -> dict:
     print(f'[{time.strftime("%H:%M:%S")}] {name} seed {seed}: training',
           flush=True)
     seconds = train(run, bench, seed, run_dir)
-    robust = evaluate(run, bench, run_dir)
     result = dict(
         method=name, label=run['label'], seed=seed, config=run['config'],
-        options=run.get('options', {}), checkpoint=osp.basename(
-            robust['checkpoint']),
-        val=last_val_accuracy(run_dir), test=robust['clean'],
-        noisy=robust['mean_corrupted'], corrupted=robust['corrupted'],
+        options=run.get('options', {}), val=last_val_accuracy(run_dir),
         train_seconds=round(seconds, 1))
+    # A hyper-parameter search (evaluate_test=False) never looks at the
+    # test sets: it chooses on the validation split alone.
+    if bench.get('evaluate_test', True):
+        robust = evaluate(run, bench, run_dir)
+        result.update(
+            checkpoint=osp.basename(robust['checkpoint']),
+            test=robust['clean'], noisy=robust['mean_corrupted'],
+            corrupted=robust['corrupted'])
     with open(done, 'w') as f:
         json.dump(result, f, indent=2)
     # The weights are not kept (a few MB a run); the result and logs are.
     for file in os.listdir(run_dir):
         if file.endswith('.pth'):
             os.remove(osp.join(run_dir, file))
-    print(f'    val {result["val"]:.2f}  test {result["test"]:.2f}  noisy '
-          f'{result["noisy"]:.2f}  ({seconds:.0f} s)', flush=True)
+    scores = '  '.join(f'{key} {result[key]:.2f}'
+                       for key in SPLITS if key in result)
+    print(f'    {scores}  ({seconds:.0f} s)', flush=True)
     return result
 
 
@@ -155,8 +161,10 @@ def summarise(results: List[dict], bench: Config) -> Dict[str, dict]:
         if not rows:
             continue
         entry = dict(label=run['label'], seeds=[r['seed'] for r in rows])
-        for key in ('val', 'test', 'noisy'):
-            values = [r[key] for r in rows]
+        for key in SPLITS:
+            values = [r[key] for r in rows if key in r]
+            if not values:
+                continue
             entry[key] = dict(
                 mean=statistics.mean(values),
                 std=statistics.stdev(values) if len(values) > 1 else 0.0)
@@ -173,7 +181,7 @@ def table(summary: Dict[str, dict]) -> str:
     ]
     for entry in summary.values():
         cells = [f'{entry[k]["mean"]:.2f} ± {entry[k]["std"]:.2f}'
-                 for k in ('val', 'test', 'noisy')]
+                 if k in entry else '-' for k in SPLITS]
         lines.append(f'| {entry["label"]} | {len(entry["seeds"])} | '
                      f'{" | ".join(cells)} | {entry["train_seconds"]:.0f} |')
     return '\n'.join(lines) + '\n'
@@ -185,9 +193,14 @@ def chart(summary: Dict[str, dict], path: str) -> None:
     import matplotlib.pyplot as plt
     labels = [e['label'] for e in summary.values()]
     x = range(len(labels))
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.5))
-    for ax, key, title in zip(axes, ('test', 'noisy'),
-                              ('clean test set', 'noisy test set')):
+    titles = dict(val='validation split', test='clean test set',
+                  noisy='noisy test set')
+    keys = [k for k in ('test', 'noisy')
+            if all(k in e for e in summary.values())] or ['val']
+    fig, axes = plt.subplots(1, len(keys), figsize=(5.5 * len(keys), 4.5),
+                             squeeze=False)
+    for ax, key in zip(axes[0], keys):
+        title = titles[key]
         means = [e[key]['mean'] for e in summary.values()]
         stds = [e[key]['std'] for e in summary.values()]
         ax.bar(x, means, yerr=stds, capsize=4, color='tab:blue', alpha=0.8)
