@@ -1,5 +1,5 @@
 """What every distiller shares: a frozen teacher and a trainable student."""
-from typing import Dict, List, Optional, Union
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 from mmengine.config import Config
@@ -178,6 +178,34 @@ class BaseDistiller(BaseModel):
             for sample, score in zip(samples, scores):
                 sample.set_field(score, 'teacher_pred_score')
         return samples
+
+    def resolve_input_size(
+            self, input_size: Optional[Sequence[int]]) -> Tuple[int, int, int]:
+        """(C, H, W) of the dry runs that read shapes at build time.
+
+        The configured ``input_size``, else the input of the teacher's patch
+        embedding (ViT, DeiT, Swin); a teacher without one (a CNN) needs it
+        given. Teacher and student see the same images, so C must be the
+        teacher's input channels.
+        """
+        embed = getattr(self.teacher.backbone, 'patch_embed', None)
+        if input_size is None:
+            if embed is None:
+                raise ValueError('input_size: the teacher has no patch '
+                                 'embedding to read it from; give (C, H, W)')
+            return (embed.projection.in_channels, *embed.init_input_size)
+        size = tuple(input_size)
+        if len(size) != 3 or not all(
+                isinstance(s, int) and s > 0 for s in size):
+            raise ValueError(f'input_size={input_size!r} must be (C, H, W), '
+                             'three positive integers')
+        if embed is not None and size[0] != embed.projection.in_channels:
+            raise ValueError(
+                f'input_size={size} has {size[0]} channels but the teacher '
+                f'takes {embed.projection.in_channels} '
+                '(backbone.in_channels); teacher and student see the same '
+                'images')
+        return size
 
     def dry_run_shapes(self, input_size) -> torch.Tensor:
         """The tapped student map for one dummy batch (eval, no grad)."""

@@ -70,23 +70,7 @@ class BaselineDistiller(BaseDistiller):
         self.ramp = self.check_ramp(ramp)
         self.distill_loss = build_loss(distill_loss)
         self.loss_key = getattr(self.distill_loss, 'loss_name', 'loss_distill')
-        self._input_size = input_size
-
-    @property
-    def input_size(self) -> Tuple[int, int, int]:
-        """(C, H, W) for dry runs: the configured one or the teacher's."""
-        if self._input_size is not None:
-            size = tuple(self._input_size)
-            if len(size) != 3 or not all(
-                    isinstance(s, int) and s > 0 for s in size):
-                raise ValueError(f'input_size={self._input_size!r} must be '
-                                 '(C, H, W), three positive integers')
-            return size
-        embed = getattr(self.teacher.backbone, 'patch_embed', None)
-        if embed is None:
-            raise ValueError('input_size: the teacher has no patch embedding '
-                             'to read it from; give (C, H, W)')
-        return (embed.projection.in_channels, *embed.init_input_size)
+        self.input_size = self.resolve_input_size(input_size)
 
     @torch.no_grad()
     def teacher_logits(self, inputs: torch.Tensor) -> torch.Tensor:

@@ -150,24 +150,13 @@ class CAKDDistiller(BaseDistiller):
 
     def _read_shapes(self, input_size) -> tuple:
         """(C_S, C_T, heads, (H_T, W_T)) from one dry forward of both."""
-        embed = self.teacher.backbone.patch_embed
-        if input_size is None:
-            input_size = (embed.projection.in_channels,
-                          *embed.init_input_size)
-        input_size = tuple(input_size)
-        patch = tuple(embed.projection.stride)
-        if len(input_size) != 3 or any(
-                s % p for s, p in zip(input_size[1:], patch)):
+        input_size = self.resolve_input_size(input_size)
+        patch = tuple(self.teacher.backbone.patch_embed.projection.stride)
+        if any(s % p for s, p in zip(input_size[1:], patch)):
             raise ValueError(
-                f'input_size={input_size}: must be (C, H, W) with H and W '
-                f'multiples of the teacher\'s patch size {patch}, so that '
-                'every pixel falls in a token; resize or crop the images')
-        if input_size[0] != embed.projection.in_channels:
-            raise ValueError(
-                f'input_size={input_size} has {input_size[0]} channels but '
-                f'the teacher takes {embed.projection.in_channels} '
-                '(backbone.in_channels); teacher and student see the same '
-                'images')
+                f'input_size={input_size}: H and W must be multiples of the '
+                f'teacher\'s patch size {patch}, so that every pixel falls in '
+                'a token; resize or crop the images')
         try:
             feat = self.dry_run_shapes(input_size)
         except RuntimeError as err:
