@@ -1,0 +1,21 @@
+# Data and schedule of every distillation method on the Fashion-MNIST pair:
+# the 10% labelled subset (5,500 class-balanced images), 40 epochs, the
+# student's lr on a cosine (its optimizer is set next to the model, since a
+# distiller's base already defines `optim_wrapper`). The same schedule as
+# the student alone (configs/students/resnet-tiny_fashion-mnist-10pct.py).
+_base_ = ['../datasets/fashion_mnist.py', '../default_runtime.py']
+
+max_epochs = 40
+train_dataloader = dict(dataset=dict(fraction=0.1))
+# Keyed by optimizer: only the student's lr follows the cosine.
+param_scheduler = dict(
+    student=dict(
+        type='CosineAnnealingLR',
+        by_epoch=True,
+        T_max=max_epochs,
+        convert_to_iter_based=True))
+train_cfg = dict(max_epochs=max_epochs, val_interval=5)
+val_cfg = dict()
+test_cfg = dict()
+auto_scale_lr = dict(base_batch_size=128)
+default_hooks = dict(logger=dict(interval=20), checkpoint=dict(interval=10))
