@@ -47,7 +47,7 @@ def test_gl_refuses_another_grid():
 def test_pca_shapes(grid):
     pca = PCAProjector(6, 16, num_heads=4, p=0.5).train()
     N = grid[0] * grid[1]
-    teacher_qkv = torch.randn(3, 2, 4, N, 4)
+    teacher_qkv = torch.randn(2, N, 3, 4, 4)  # a qkv linear's layout
     attn, v = pca(torch.randn(2, 6, *grid), teacher_qkv)
     assert attn.shape == v.shape == (2, 4, N, 4)
 
@@ -57,11 +57,11 @@ def test_pca_is_plain_attention_in_eval_and_at_p0():
     pca = PCAProjector(6, 8, num_heads=2, p=0.0).train()
     q, k, v = pca.project(feat)
     expected = torch.softmax(q @ k.transpose(-2, -1) / 2.0, -1) @ v
-    attn, _ = pca(feat, torch.randn(3, 2, 2, 9, 4))
+    attn, _ = pca(feat, torch.randn(2, 9, 3, 2, 4))
     torch.testing.assert_close(attn, expected)
     pca.p = 1.0
     pca.eval()
-    torch.testing.assert_close(pca(feat, torch.randn(3, 2, 2, 9, 4))[0],
+    torch.testing.assert_close(pca(feat, torch.randn(2, 9, 3, 2, 4))[0],
                                expected)
 
 
@@ -70,7 +70,7 @@ def test_pca_substitution_rate_is_p_and_gradients_flow_through_kept(
     torch.manual_seed(0)
     pca = PCAProjector(4, 32, num_heads=4, p=0.3).train()
     feat = torch.randn(4, 4, 7, 7, requires_grad=True)
-    qkv_s = pca.project(feat).detach()
+    qkv_s = pca.project_tokens(feat).detach()
     # A teacher that differs everywhere makes the substituted elements
     # visible: capture g(M) by comparing against the student's own values.
     teacher = torch.full_like(qkv_s, 1e3)
@@ -88,6 +88,29 @@ def test_pca_substitution_rate_is_p_and_gradients_flow_through_kept(
     assert abs(rate - 0.3) < 0.02
     attn.sum().backward()
     assert feat.grad.abs().sum() > 0
+
+
+def test_pca_gradient_flows_only_through_kept_elements(monkeypatch):
+    pca = PCAProjector(4, 8, num_heads=2, p=0.5).train()
+    own = torch.randn(2, 9, 3, 2, 4, requires_grad=True)  # (B, N, 3, h, d)
+    monkeypatch.setattr(pca, 'project_tokens', lambda feat: own)
+    captured = {}
+    original = torch.nn.functional.scaled_dot_product_attention
+
+    def spy(q, k, v):
+        captured['mixed'] = torch.stack([q, k, v])  # (3, B, h, N, d)
+        return original(q, k, v)
+
+    monkeypatch.setattr(torch.nn.functional, 'scaled_dot_product_attention',
+                        spy)
+    pca(torch.randn(2, 4, 3, 3), torch.full_like(own, 1e3))
+    mixed = captured['mixed']
+    taken = mixed == 1e3
+    assert 0 < taken.sum() < taken.numel()
+    weights = torch.randn_like(mixed)
+    (mixed * weights).sum().backward()
+    expected = torch.where(taken, 0.0, weights).permute(1, 3, 0, 2, 4)
+    torch.testing.assert_close(own.grad, expected)
 
 
 def test_pca_rejects_p_outside_unit_interval():

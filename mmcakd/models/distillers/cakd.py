@@ -186,7 +186,7 @@ class CAKDDistiller(BaseDistiller):
         w = self.distill_weight()
         tokens = None
         if self.pca is not None:
-            attn_s, v_s = self.pca(feat, torch.stack([t.q, t.k, t.v]))
+            attn_s, v_s = self.pca(feat, t.qkv)
             losses['loss_pca'] = w * self.pca_loss(attn_s, v_s, t.attn, t.v)
         if self.gl is not None:
             h_s = self.gl(feat)

@@ -25,6 +25,13 @@ class PCAProjector(nn.Module):
 
         PCAttn_S = softmax(g(Q_S) g(K_S)^T / sqrt(d)) g(V_S).
 
+    Layout: the substitution runs on (B, N, 3, heads, d) tensors, the layout
+    of a Transformer's qkv linear output (the teacher's) and of a
+    channels-last convolution output (the student's), so that it is one
+    dense elementwise pass; Q, K and V are views of it. The draw is a
+    16-bit one per element (``SeededRandom.bernoulli``) and the choice a
+    ``lerp`` with a 0/1 weight, exact, and with the gradient of ``where``.
+
     Args:
         in_channels (int): C_S, channels of the (aligned) student map.
         embed_dims (int): C_T, the teacher's token width.
@@ -49,11 +56,17 @@ class PCAProjector(nn.Module):
         self.qkv = nn.Conv2d(in_channels, 3 * embed_dims, 3, padding=1)
         self.random = SeededRandom()
 
+    def project_tokens(self, feat: torch.Tensor) -> torch.Tensor:
+        """(B, C_S, H, W) -> (B, N, 3, heads, d): Q_S, K_S, V_S (Eq. 1)."""
+        B, _, H, W = feat.shape
+        qkv = self.qkv(feat.contiguous(memory_format=torch.channels_last))
+        # A view for a channels-last output, a copy otherwise.
+        return qkv.permute(0, 2, 3, 1).reshape(B, H * W, 3, self.num_heads,
+                                               -1)
+
     def project(self, feat: torch.Tensor) -> torch.Tensor:
         """(B, C_S, H, W) -> (3, B, heads, N, d): Q_S, K_S, V_S (Eq. 1)."""
-        B, _, H, W = feat.shape
-        qkv = self.qkv(feat).reshape(B, 3, self.num_heads, -1, H * W)
-        return qkv.permute(1, 0, 2, 4, 3)
+        return self.project_tokens(feat).permute(2, 0, 3, 1, 4)
 
     def forward(
         self,
@@ -63,22 +76,20 @@ class PCAProjector(nn.Module):
         """
         Args:
             feat: (B, C_S, H_T, W_T), the student map on the teacher grid.
-            teacher_qkv: (3, B, heads, N, d), stacked Q_T, K_T, V_T; when
-                given in training mode, the partial substitution is applied.
+            teacher_qkv: (B, N, 3, heads, d), Q_T, K_T, V_T stacked as a qkv
+                linear outputs them; when given in training mode, the
+                partial substitution is applied.
 
         Returns:
             (PCAttn_S, V_S), both (B, heads, N, d). V_S is the student's own
             (unsubstituted) value, used by the VV^T term of L_pca.
         """
-        qkv_s = self.project(feat)
+        qkv_s = self.project_tokens(feat)
         mixed = qkv_s
         if self.training and teacher_qkv is not None and self.p > 0:
-            # One uniform draw for every element of Q, K and V at once.
-            draw = torch.rand(
-                qkv_s.shape,
-                device=qkv_s.device,
-                generator=self.random.generator(qkv_s.device))
-            mixed = torch.where(draw < self.p,
-                                teacher_qkv.to(qkv_s.dtype), qkv_s)
-        q, k, v = mixed.unbind(0)
-        return F.scaled_dot_product_attention(q, k, v), qkv_s[2]
+            take = self.random.bernoulli(qkv_s.shape, self.p, qkv_s.device)
+            mixed = torch.lerp(qkv_s, teacher_qkv.to(qkv_s.dtype),
+                               take.to(qkv_s.dtype))
+        q, k, v = mixed.permute(2, 0, 3, 1, 4).unbind(0)
+        v_s = qkv_s[:, :, 2].transpose(1, 2)
+        return F.scaled_dot_product_attention(q, k, v), v_s

@@ -1,6 +1,7 @@
 """A random stream owned by a module and saved in its state_dict."""
+import math
 import zlib
-from typing import Optional
+from typing import Optional, Sequence
 
 import torch
 from mmengine.dist import get_rank
@@ -34,6 +35,25 @@ class SeededRandom(nn.Module):
                 self._pending_state = None
             self._generator = gen
         return gen
+
+    def bernoulli(self, shape: Sequence[int], p: float,
+                  device: torch.device) -> torch.Tensor:
+        """A bool mask of ``shape``, each element True with probability p.
+
+        One 16-bit random draw per element, taken four at a time from 64-bit
+        integers: about 10x cheaper on CPU than ``torch.rand`` (one Mersenne
+        Twister call per float). p is rounded to a multiple of 2^-16, which
+        is exact for p = 0, 0.25, 0.5, ... and off by < 8e-6 otherwise.
+        """
+        # int16 lanes are uniform on [-2^15, 2^15): x < t holds w.p. p.
+        threshold = round(p * 65536) - 32768
+        if threshold > 32767:  # p = 1 (the threshold would overflow int16)
+            return torch.ones(shape, dtype=torch.bool, device=device)
+        n = math.prod(shape)
+        words = torch.randint(
+            -2**63, 2**63 - 1, ((n + 3) // 4, ), device=device,
+            dtype=torch.int64, generator=self.generator(device))
+        return (words.view(torch.int16)[:n] < threshold).view(shape)
 
     def get_extra_state(self) -> torch.Tensor:
         """One uint8 tensor: the seed (8 bytes), then the generator state if

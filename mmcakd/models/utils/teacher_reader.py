@@ -7,7 +7,7 @@ are taken"). Supported: mmpretrain's ``VisionTransformer`` and its
 subclasses (``DistilledVisionTransformer``, DeiT) and ``SwinTransformer``.
 """
 from dataclasses import dataclass
-from typing import Callable, List, Optional, Tuple
+from typing import Callable, Optional, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -25,25 +25,35 @@ class TeacherFeatures:
     Attributes:
         logits: (B, num_classes).
         tokens: h_T, (B, N, C_T) with N = H_T * W_T, row-major over the grid.
-        q, k, v: (B, heads, N, d) with d = C_T / heads.
+        qkv: Q_T, K_T, V_T as the block's qkv linear outputs them,
+            (B, N, 3, heads, d) with d = C_T / heads; ``q``, ``k`` and ``v``
+            are (B, heads, N, d) views of it.
         grid: (H_T, W_T).
         attn: Attn_T, (B, heads, N, d), or None when not asked for.
     """
     logits: torch.Tensor
     tokens: torch.Tensor
-    q: torch.Tensor
-    k: torch.Tensor
-    v: torch.Tensor
+    qkv: torch.Tensor
     grid: Tuple[int, int]
     attn: Optional[torch.Tensor] = None
 
+    @property
+    def q(self) -> torch.Tensor:
+        return self.qkv[:, :, 0].transpose(1, 2)
 
-def split_heads(qkv: torch.Tensor, heads: int) -> List[torch.Tensor]:
-    """(B, N, 3C) -> three (B, heads, N, C / heads) tensors."""
+    @property
+    def k(self) -> torch.Tensor:
+        return self.qkv[:, :, 1].transpose(1, 2)
+
+    @property
+    def v(self) -> torch.Tensor:
+        return self.qkv[:, :, 2].transpose(1, 2)
+
+
+def split_heads(qkv: torch.Tensor, heads: int) -> torch.Tensor:
+    """(B, N, 3C) -> (B, N, 3, heads, C / heads), a view."""
     B, N, C3 = qkv.shape
-    return list(
-        qkv.reshape(B, N, 3, heads, C3 // (3 * heads)).permute(2, 0, 3, 1,
-                                                                 4).unbind(0))
+    return qkv.reshape(B, N, 3, heads, C3 // (3 * heads))
 
 
 class TeacherReader:
@@ -147,16 +157,20 @@ class TeacherReader:
         logits = self.teacher(inputs, mode='tensor')
         if isinstance(logits, (tuple, list)):  # DeiT: (cls, dist) heads
             logits = sum(logits) / len(logits)
-        q, k, v = split_heads(self._qkv(), self.heads)
+        qkv = split_heads(self._qkv(), self.heads)
         attn = None
         if self.attention == 'block':
-            attn = F.scaled_dot_product_attention(q, k, v)[:, :, self.prefix:]
-        q, k, v = (m[:, :, self.prefix:] for m in (q, k, v))
+            attn = F.scaled_dot_product_attention(
+                *qkv.permute(2, 0, 3, 1, 4).unbind(0))[:, :, self.prefix:]
+        features = TeacherFeatures(logits,
+                                   self._store.pop('tokens')[:, self.prefix:],
+                                   qkv[:, self.prefix:],
+                                   self._store.pop('grid'))
         if self.attention == 'paper':
-            attn = F.scaled_dot_product_attention(q, k, v)
-        tokens = self._store.pop('tokens')[:, self.prefix:]
-        return TeacherFeatures(logits, tokens, q, k, v,
-                               self._store.pop('grid'), attn)
+            attn = F.scaled_dot_product_attention(features.q, features.k,
+                                                  features.v)
+        features.attn = attn
+        return features
 
     def remove(self) -> None:
         for handle in self._handles:
