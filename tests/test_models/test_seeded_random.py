@@ -23,6 +23,9 @@ def test_bernoulli_extremes_and_odd_sizes():
     assert not rand.bernoulli((3, 5, 7), 0.0, cpu).any()
     assert rand.bernoulli((3, 5, 7), 1.0, cpu).all()
     assert rand.bernoulli((1, ), 0.5, cpu).shape == (1, )
+    for p in (-0.1, 1.5):  # an int16 threshold would wrap silently
+        with pytest.raises(ValueError, match='p='):
+            rand.bernoulli((4, ), p, cpu)
 
 
 def test_bernoulli_stream_resumes_from_the_saved_state():

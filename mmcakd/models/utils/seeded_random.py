@@ -45,6 +45,8 @@ class SeededRandom(nn.Module):
         Twister call per float). p is rounded to a multiple of 2^-16, which
         is exact for p = 0, 0.25, 0.5, ... and off by < 8e-6 otherwise.
         """
+        if not 0.0 <= p <= 1.0:
+            raise ValueError(f'bernoulli: p={p} must be in [0, 1]')
         # int16 lanes are uniform on [-2^15, 2^15): x < t holds w.p. p.
         threshold = round(p * 65536) - 32768
         if threshold > 32767:  # p = 1 (the threshold would overflow int16)
