@@ -26,9 +26,9 @@ class PCAProjector(nn.Module):
         PCAttn_S = softmax(g(Q_S) g(K_S)^T / sqrt(d)) g(V_S).
 
     Layout: the substitution runs on (B, N, 3, heads, d) tensors, the layout
-    of a Transformer's qkv linear output (the teacher's) and of a
-    channels-last convolution output (the student's), so that it is one
-    dense elementwise pass; Q, K and V are views of it. The draw is a
+    of a Transformer's qkv linear output (the teacher's, read without a
+    copy); the student's are a view of the convolution output, and Q, K and
+    V views of the result. The draw is a
     16-bit one per element (``SeededRandom.bernoulli``) and the choice a
     ``lerp`` with a 0/1 weight, exact, and with the gradient of ``where``.
 
@@ -59,10 +59,12 @@ class PCAProjector(nn.Module):
     def project_tokens(self, feat: torch.Tensor) -> torch.Tensor:
         """(B, C_S, H, W) -> (B, N, 3, heads, d): Q_S, K_S, V_S (Eq. 1)."""
         B, _, H, W = feat.shape
-        qkv = self.qkv(feat.contiguous(memory_format=torch.channels_last))
-        # A view for a channels-last output, a copy otherwise.
-        return qkv.permute(0, 2, 3, 1).reshape(B, H * W, 3, self.num_heads,
-                                               -1)
+        # A view (no copy) of the conv output in either memory layout. The
+        # input is not forced to channels-last: with contiguous weights the
+        # convolution would then reorder them on every call, which costs
+        # more than it saves for a wide stage (2048 -> 2304 channels).
+        return self.qkv(feat).permute(0, 2, 3, 1).reshape(
+            B, H * W, 3, self.num_heads, -1)
 
     def project(self, feat: torch.Tensor) -> torch.Tensor:
         """(B, C_S, H, W) -> (3, B, heads, N, d): Q_S, K_S, V_S (Eq. 1)."""
