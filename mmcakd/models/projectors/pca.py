@@ -59,11 +59,12 @@ class PCAProjector(nn.Module):
     def project_tokens(self, feat: torch.Tensor) -> torch.Tensor:
         """(B, C_S, H, W) -> (B, N, 3, heads, d): Q_S, K_S, V_S (Eq. 1)."""
         B, _, H, W = feat.shape
-        # A view (no copy) of the conv output in either memory layout. The
-        # input is not forced to channels-last: with contiguous weights the
-        # convolution would then reorder them on every call, which costs
-        # more than it saves for a wide stage (2048 -> 2304 channels).
-        return self.qkv(feat).permute(0, 2, 3, 1).reshape(
+        # The conv runs in the standard layout: a channels-last input (a
+        # channels-last student) would make it reorder its weights on every
+        # call, which for a wide stage (2048 -> 2304 channels) costs more
+        # than the whole rest of the projector; copying the small map does
+        # not. The result is a view of the conv output.
+        return self.qkv(feat.contiguous()).permute(0, 2, 3, 1).reshape(
             B, H * W, 3, self.num_heads, -1)
 
     def project(self, feat: torch.Tensor) -> torch.Tensor:
