@@ -41,8 +41,8 @@ class SeededRandom(nn.Module):
         """A bool mask of ``shape``, each element True with probability p.
 
         One 16-bit random draw per element, taken four at a time from 64-bit
-        integers: about 10x cheaper on CPU than ``torch.rand`` (one Mersenne
-        Twister call per float). p is rounded to a multiple of 2^-16, which
+        integers: on CPU far cheaper than ``torch.rand``, which makes one
+        Mersenne Twister call per element. p is rounded to a multiple of 2^-16, which
         is exact for p = 0, 0.25, 0.5, ... and off by < 8e-6 otherwise.
         """
         if not 0.0 <= p <= 1.0:
