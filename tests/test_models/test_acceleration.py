@@ -126,6 +126,7 @@ def test_unsupported_switch_falls_back_with_one_warning(monkeypatch):
     (dict(teacher_dtype='int8'), 'accel.teacher_dtype'),
     (dict(channels_last='yes'), 'accel.channels_last'),
     (dict(compile_teacher=1), 'accel.compile_teacher'),
+    (dict(keep_cpu_memory='yes'), 'accel.keep_cpu_memory'),
 ])
 def test_bad_switch_names_its_field(kwargs, field):
     with pytest.raises(ValueError, match=field):

@@ -4,14 +4,19 @@ import shutil
 import warnings
 from typing import Any, Callable, Optional, Union
 
+import numpy as np
 import torch
 from torch import nn
+
+from mmcakd.utils.cpu_memory import keep_freed_memory
 
 DTYPES = {'bf16': torch.bfloat16, 'fp16': torch.float16}
 # The defaults of 'auto', per device (docs/cakd_config.md, "Speed").
 AUTO = {
-    'cpu': dict(channels_last=False, teacher_dtype=None),
-    'cuda': dict(channels_last=True, teacher_dtype='bf16'),
+    'cpu': dict(channels_last=False, teacher_dtype=None,
+                keep_cpu_memory=True),
+    'cuda': dict(channels_last=True, teacher_dtype='bf16',
+                 keep_cpu_memory=False),
 }
 
 
@@ -86,6 +91,12 @@ class Acceleration:
             in ``'bf16'`` or ``'fp16'``; its outputs (the targets) are cast
             back to fp32. The student's precision follows ``--amp``.
             'auto': bf16 on CUDA, fp32 (None) on CPU.
+        keep_cpu_memory (bool | 'auto'): Keep freed host memory in the
+            process for reuse instead of returning it to the system every
+            step (:func:`mmcakd.utils.cpu_memory.keep_freed_memory`, glibc
+            only). Process-wide and irreversible; nothing computed changes.
+            'auto': True on CPU, False on CUDA (whose tensors already live
+            in a caching allocator).
 
     A switch the machine cannot honour (bf16/fp16 autocast it does not
     support, ``torch.compile`` without a C++ compiler on CPU) falls back to
@@ -98,17 +109,20 @@ class Acceleration:
                  compile_student: bool = False,
                  channels_last: Union[bool, str] = 'auto',
                  inference_mode: bool = True,
-                 teacher_dtype: Optional[str] = 'auto') -> None:
+                 teacher_dtype: Optional[str] = 'auto',
+                 keep_cpu_memory: Union[bool, str] = 'auto') -> None:
         device = _device()
         for name, value in (('channels_last', channels_last),
-                            ('teacher_dtype', teacher_dtype)):
+                            ('teacher_dtype', teacher_dtype),
+                            ('keep_cpu_memory', keep_cpu_memory)):
             if value == 'auto':
                 value = AUTO[device][name]
             setattr(self, name, value)
         for name, value in (('compile_teacher', compile_teacher),
                             ('compile_student', compile_student),
                             ('channels_last', self.channels_last),
-                            ('inference_mode', inference_mode)):
+                            ('inference_mode', inference_mode),
+                            ('keep_cpu_memory', self.keep_cpu_memory)):
             if not isinstance(value, bool):
                 raise ValueError(f'accel.{name}={value!r} must be True, '
                                  "False (or 'auto' where allowed)")
@@ -120,6 +134,8 @@ class Acceleration:
         self.inference_mode = inference_mode
         self.device = device
         self._to_compile: list = []
+        if self.keep_cpu_memory:
+            self.keep_cpu_memory = keep_freed_memory()
         if self.teacher_dtype and not self._autocast_supported():
             warnings.warn(f'accel.teacher_dtype={self.teacher_dtype!r}: not '
                           f'supported on this {device}; the teacher runs in '
@@ -164,7 +180,21 @@ class Acceleration:
         # stopping the run.
         torch._dynamo.config.suppress_errors = True
         for module in self._to_compile:
-            compile_hook_free(module)
+            # mmcv's DropPath keeps drop_prob as a numpy scalar (from
+            # np.linspace): dynamo takes it for an array and breaks the graph
+            # at the branch on it. A Python float is the same value.
+            for m in module.modules():
+                if isinstance(getattr(m, 'drop_prob', None), np.generic):
+                    m.drop_prob = float(m.drop_prob)
+        compiled = sum(compile_hook_free(m) for m in self._to_compile)
+        # Every compiled module runs through the same code object
+        # (nn.Module._call_impl), so each is one more entry in its cache:
+        # under dynamo's default limit (8) all but the first few would
+        # silently run eagerly.
+        config = torch._dynamo.config
+        config.recompile_limit = max(config.recompile_limit, 2 * compiled)
+        config.accumulated_recompile_limit = max(
+            config.accumulated_recompile_limit, 4 * compiled)
         self._to_compile = []
 
     def run_teacher(self, fn: Callable, inputs: torch.Tensor) -> Any:

@@ -1,0 +1,56 @@
+"""Keep freed CPU memory in the process, as CUDA's caching allocator does.
+
+glibc's malloc serves every block larger than its mmap threshold (at most
+32 MiB) with a fresh ``mmap`` and gives it back with ``munmap`` when freed.
+A training step allocates and frees the same large tensors every time
+(activations, their gradients, a weight's gradient: 170 MiB for the PCA
+projector's 2048 -> 2304 convolution), so every step pays a page fault per
+4 KiB page of each: measured on Swin-T -> ResNet-50 at batch 8 on 2 cores,
+266k minor faults and 1.0 s of kernel time in one CAKD step, 74k faults in
+a plain ResNet-50 step.
+
+:func:`keep_freed_memory` tells glibc to serve every block from its heap
+and never to give the heap's free top back to the system, so that freed
+blocks are reused by the next step. Nothing computed changes; the process
+keeps its peak memory until it exits. It is process-wide: every model and
+every step in the process is affected from the call on.
+"""
+import ctypes
+import ctypes.util
+import warnings
+
+# mallopt(3) parameters (malloc.h).
+M_TRIM_THRESHOLD = -1
+M_MMAP_MAX = -4
+# The largest value mallopt takes (an int): never trim a heap top below it.
+_NEVER_TRIM = 2**31 - 1
+
+_applied = False
+
+
+def _glibc():
+    """The C library if it is glibc (it has ``gnu_get_libc_version``)."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library('c') or None)
+    except OSError:
+        return None
+    return libc if hasattr(libc, 'gnu_get_libc_version') else None
+
+
+def keep_freed_memory(field: str = 'accel.keep_cpu_memory') -> bool:
+    """Make glibc keep and reuse freed memory; True if it is in effect.
+
+    Without glibc (macOS, musl, Windows) nothing is changed and one warning
+    names ``field``.
+    """
+    global _applied
+    if _applied:
+        return True
+    libc = _glibc()
+    if libc is None or not (libc.mallopt(M_MMAP_MAX, 0)
+                            and libc.mallopt(M_TRIM_THRESHOLD, _NEVER_TRIM)):
+        warnings.warn(f'{field}: this C library is not glibc (or refused '
+                      'mallopt); freed memory is returned as usual')
+        return False
+    _applied = True
+    return True
