@@ -37,6 +37,11 @@ def _glibc():
     return libc if hasattr(libc, 'gnu_get_libc_version') else None
 
 
+def is_applied() -> bool:
+    """Whether :func:`keep_freed_memory` is in effect in this process."""
+    return _applied
+
+
 def keep_freed_memory(field: str = 'accel.keep_cpu_memory') -> bool:
     """Make glibc keep and reuse freed memory; True if it is in effect.
 
