@@ -13,9 +13,10 @@ times (medians):
     CAKD or any baseline (configs/{kd,dkd,fitnet,rkd,ofa}/...).
 The limit is student step + teacher forward: no distillation can cost less
 when done the plain way. It prints distiller / limit and distiller / student
-step, and the same ratios for peak memory, each measured in a fresh
-subprocess (peak RSS growth over the process after start-up, Linux only) so
-that one measurement cannot inflate another.
+step, the minor page faults of each step (median), and the same ratios for
+peak memory, each measured in a fresh subprocess (peak RSS growth over the
+process after start-up, Linux only) so that one measurement cannot inflate
+another.
 Several configs (same teacher and student, e.g. one per method) are timed
 side by side in the same rounds; the student and teacher of the first are
 the references, and each distiller is named by its config's folder
@@ -37,11 +38,12 @@ import argparse
 import glob
 import json
 import os.path as osp
+import resource
 import statistics
 import subprocess
 import sys
 import time
-from typing import Optional
+from typing import Optional, Tuple
 
 import torch
 from mmengine.config import Config, DictAction
@@ -163,10 +165,13 @@ class Bench:
             self.distiller.train_step(self.data, self.wrappers)
 
 
-def timed(bench: Bench, part: str) -> float:
+def timed(bench: Bench, part: str) -> Tuple[float, int]:
+    """Seconds and minor page faults of one step."""
+    faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
     tic = time.perf_counter()
     bench.step(part)
-    return time.perf_counter() - tic
+    return (time.perf_counter() - tic,
+            resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults)
 
 
 def proc_status_kib(field: str) -> int:
@@ -277,10 +282,15 @@ def main(argv=None) -> None:
         for _, bench, part in parts:
             bench.step(part)
     times = {name: [] for name, _, _ in parts}
+    faults = {name: [] for name, _, _ in parts}
     for _ in range(args.rounds):
         for name, bench, part in parts:
-            times[name].append(timed(bench, part))
+            seconds, page_faults = timed(bench, part)
+            times[name].append(seconds)
+            faults[name].append(page_faults)
     median = {name: statistics.median(t) for name, t in times.items()}
+    median_faults = {name: int(statistics.median(f))
+                     for name, f in faults.items()}
     limit = median['student'] + median['teacher']
 
     def per_method(values: dict, denominator: float) -> dict:
@@ -298,6 +308,9 @@ def main(argv=None) -> None:
         keep_cpu_memory=cpu_memory.is_applied(),
         seconds={k: round(v, 4)
                  for k, v in median.items()},
+        # Minor page faults per step: glibc maps big blocks afresh each
+        # step unless keep_cpu_memory is on.
+        page_faults=median_faults,
         time_ratio=per_method(median, limit),
         time_ratio_student=per_method(median, median['student']))
     print(f'{", ".join(args.config)}: batch {args.batch_size}, input '
@@ -306,14 +319,17 @@ def main(argv=None) -> None:
     if result['keep_cpu_memory']:
         print('  keep_cpu_memory is on for the whole process: every row, '
               'the limit included, ran with it')
-    print(f'  student step     {median["student"] * 1e3:9.1f} ms')
-    print(f'  teacher forward  {median["teacher"] * 1e3:9.1f} ms')
+    print(f'  student step     {median["student"] * 1e3:9.1f} ms   '
+          f'{median_faults["student"]} page faults')
+    print(f'  teacher forward  {median["teacher"] * 1e3:9.1f} ms   '
+          f'{median_faults["teacher"]} page faults')
     print(f'  limit (sum)      {limit * 1e3:9.1f} ms')
     for name in names:
         label = 'distiller step' if single else f'{name} step'
         print(f'  {label:<16} {median[name] * 1e3:9.1f} ms   '
               f'/ limit {median[name] / limit:.3f}   '
-              f'/ student {median[name] / median["student"]:.3f}')
+              f'/ student {median[name] / median["student"]:.3f}   '
+              f'{median_faults[name]} page faults')
     if single:
         print(f'  time ratio distiller / limit: {result["time_ratio"]:.3f}')
     if not args.no_memory:

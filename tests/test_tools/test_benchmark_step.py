@@ -1,0 +1,48 @@
+"""tools/analysis_tools/benchmark_step.py on a tiny scale: it runs every
+part side by side and reports what it promises. Its timings are not checked
+here (timing belongs in the benchmark itself, not in unit tests)."""
+import json
+import os.path as osp
+
+import pytest
+
+from ..conftest import PYTHON, run_tool
+
+TOOL = 'tools/analysis_tools/benchmark_step.py'
+PAIR = 'vit-tiny_resnet-tiny_fashion-mnist.py'
+
+
+def test_side_by_side_rows_and_process_wide_allocator(tmp_path):
+    out = tmp_path / 'step.json'
+    proc = run_tool([
+        PYTHON, TOOL, f'configs/cakd/{PAIR}', f'configs/kd/{PAIR}',
+        '--batch-size', '4', '--rounds', '2', '--warmup', '1',
+        '--no-memory', '--accel', 'teacher_dtype=None',
+        'keep_cpu_memory=True', '--out', str(out)
+    ])
+    result = json.loads(out.read_text())
+    rows = {'cakd', 'kd', 'cakd+accel', 'kd+accel'}
+    assert set(result['seconds']) == rows | {'student', 'teacher'}
+    assert set(result['time_ratio']) == rows
+    limit = result['seconds']['student'] + result['seconds']['teacher']
+    for name in rows:  # seconds are rounded to 0.1 ms in the JSON
+        assert result['time_ratio'][name] == pytest.approx(
+            result['seconds'][name] / limit, rel=0.05)
+    assert set(result['page_faults']) == set(result['seconds'])
+    assert all(isinstance(n, int) and n >= 0
+               for n in result['page_faults'].values())
+    # keep_cpu_memory acts on the whole process, and the output says so.
+    assert result['keep_cpu_memory'] is True
+    assert 'the limit included' in proc.stdout
+    assert result['input_size'] == [1, 28, 28]
+
+
+def test_plain_run_leaves_the_allocator_alone(tmp_path):
+    out = tmp_path / 'step.json'
+    run_tool([
+        PYTHON, TOOL, osp.join('configs/kd', PAIR), '--batch-size', '4',
+        '--rounds', '1', '--warmup', '1', '--no-memory', '--out', str(out)
+    ])
+    result = json.loads(out.read_text())
+    assert result['keep_cpu_memory'] is False
+    assert set(result['seconds']) == {'student', 'teacher', 'distiller'}
