@@ -3,8 +3,9 @@
 Against the eager fp32 teacher, on real Fashion-MNIST test images and the
 committed teacher:
 
-- fp32 switches (inference mode, channels-last, compiled regions): teacher
-  logits, tokens, Q/K/V and attention equal within 1e-4 (absolute);
+- fp32 switches (inference mode, channels-last, compiled regions, kept
+  memory, fused optimizers): teacher logits, tokens, Q/K/V and attention
+  equal within 1e-4 (absolute);
 - with the teacher in bf16 on top: relative error (Frobenius) <= 2% for
   every tensor, and top-1 predictions agree on >= 99.5% of 1,000 images;
 - a short CAKD run: every loss term within 2% (relative) at every step.
@@ -25,7 +26,8 @@ from mmcakd.utils import model_config, register_all_modules
 from ..conftest import ROOT
 
 CAKD = osp.join(ROOT, 'configs/cakd/vit-tiny_resnet-tiny_fashion-mnist.py')
-FP32 = dict(inference_mode=True, channels_last=True, compile_teacher=True)
+FP32 = dict(inference_mode=True, channels_last=True, compile_teacher=True,
+            keep_cpu_memory=True, fused_optimizer=True)
 BF16 = dict(FP32, teacher_dtype='bf16')
 needs_bf16 = pytest.mark.skipif(
     not torch.ops.mkldnn._is_mkldnn_bf16_supported(),
@@ -37,7 +39,8 @@ register_all_modules()
 def distiller(accel, **model):
     cfg = Config.fromfile(CAKD)
     plain = dict(inference_mode=False, channels_last=False,
-                 teacher_dtype=None)
+                 teacher_dtype=None, keep_cpu_memory=False,
+                 fused_optimizer=False)
     cfg.model.accel = dict(plain, **accel)
     cfg.model.update(model)
     torch.manual_seed(0)

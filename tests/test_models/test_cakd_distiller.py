@@ -259,3 +259,29 @@ def test_timm_student_through_timm_backbone():
     wrappers = optim(model)
     log = model.train_step(batch(size=32), wrappers)
     assert {'loss_cls', 'loss_pca', 'loss_gl', 'loss_adv'} <= set(log)
+
+
+@pytest.mark.parametrize('fused_optimizer,student_opt,fused', [
+    (True, dict(type='SGD', lr=0.1, momentum=0.9), True),
+    # The config chose an implementation itself: left as it is.
+    (True, dict(type='SGD', lr=0.1, foreach=True), False),
+    # No fused kernel (mmpretrain's LARS): left as it is.
+    (True, dict(type='LARS', lr=0.1), False),
+    (False, dict(type='SGD', lr=0.1, momentum=0.9), False),
+])
+def test_fused_optimizer_switch(fused_optimizer, student_opt, fused):
+    model = distiller(accel=dict(fused_optimizer=fused_optimizer))
+    wrappers = DistillerOptimWrapperConstructor(
+        dict(student=dict(optimizer=student_opt),
+             discriminator=dict(optimizer=dict(type='Adam', lr=1e-3))))(model)
+    group = wrappers['student'].optimizer.param_groups[0]
+    # torch keeps fused=None when it is not asked for.
+    assert bool(group.get('fused')) is fused
+    d_group = wrappers['discriminator'].optimizer.param_groups[0]
+    assert bool(d_group['fused']) is fused_optimizer
+    # It trains: one step moves the student.
+    before = snapshot(model.student)
+    model.train_step(batch(), wrappers)
+    assert any(not torch.equal(before[k], v)
+               for k, v in model.student.state_dict().items()
+               if v.is_floating_point())

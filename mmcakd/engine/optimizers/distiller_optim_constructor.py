@@ -1,13 +1,27 @@
 """Optimizers of a distiller: one for the student side, one for D."""
+import inspect
 from typing import Optional
 
 from mmengine.optim import DefaultOptimWrapperConstructor, OptimWrapperDict
 from torch import nn
 
-from mmcakd.registry import OPTIM_WRAPPER_CONSTRUCTORS
+from mmcakd.registry import OPTIM_WRAPPER_CONSTRUCTORS, OPTIMIZERS
 
 # Children of a distiller that never join the student's optimizer.
 NOT_STUDENT = ('teacher', 'discriminator')
+
+
+def _fused(optimizer: dict) -> dict:
+    """``optimizer`` with ``fused=True`` if its class has a fused kernel and
+    the config chose no implementation itself."""
+    cls = optimizer.get('type')
+    if isinstance(cls, str):
+        cls = OPTIMIZERS.get(cls)
+    if (not inspect.isclass(cls) or 'fused' in optimizer
+            or 'foreach' in optimizer
+            or 'fused' not in inspect.signature(cls.__init__).parameters):
+        return optimizer
+    return dict(optimizer, fused=True)
 
 
 @OPTIM_WRAPPER_CONSTRUCTORS.register_module()
@@ -20,6 +34,9 @@ class DistillerOptimWrapperConstructor:
     sub-config is an ordinary mmengine optim-wrapper config (``type``,
     ``optimizer``, ``paramwise_cfg``, ``clip_grad`` ...); parameter names in
     ``paramwise_cfg`` are relative to the distiller (``student.backbone...``).
+    With the model's ``accel.fused_optimizer`` on, an optimizer that has a
+    fused kernel and whose config sets neither ``fused`` nor ``foreach`` is
+    built with ``fused=True``.
 
     Example::
 
@@ -42,14 +59,18 @@ class DistillerOptimWrapperConstructor:
         self.cfg = optim_wrapper_cfg
 
     @staticmethod
-    def _build(cfg: dict, module: nn.Module):
+    def _build(cfg: dict, module: nn.Module, fused: bool = False):
         cfg = dict(cfg)
         cfg.setdefault('type', 'OptimWrapper')
+        if fused:
+            cfg['optimizer'] = _fused(cfg['optimizer'])
         paramwise = cfg.pop('paramwise_cfg', None)
         return DefaultOptimWrapperConstructor(cfg, paramwise)(module)
 
     def __call__(self, model: nn.Module) -> OptimWrapperDict:
         model = getattr(model, 'module', model)
+        accel = getattr(model, 'accel', None)
+        fused = bool(getattr(accel, 'fused_optimizer', False))
         student_side = nn.ModuleDict({
             name: child
             for name, child in model.named_children()
@@ -57,12 +78,12 @@ class DistillerOptimWrapperConstructor:
                 p.requires_grad for p in child.parameters())
         })
         wrappers = dict(student=self._build(self.cfg['student'],
-                                            student_side))
+                                            student_side, fused))
         if getattr(model, 'discriminator', None) is not None:
             if 'discriminator' not in self.cfg:
                 raise ValueError('the model has a discriminator (mrt is set) '
                                  'but optim_wrapper has no `discriminator` '
                                  'sub-config')
             wrappers['discriminator'] = self._build(
-                self.cfg['discriminator'], model.discriminator)
+                self.cfg['discriminator'], model.discriminator, fused)
         return OptimWrapperDict(**wrappers)

@@ -14,9 +14,9 @@ DTYPES = {'bf16': torch.bfloat16, 'fp16': torch.float16}
 # The defaults of 'auto', per device (docs/cakd_config.md, "Speed").
 AUTO = {
     'cpu': dict(channels_last=False, teacher_dtype=None,
-                keep_cpu_memory=True),
+                keep_cpu_memory=True, fused_optimizer=True),
     'cuda': dict(channels_last=True, teacher_dtype='bf16',
-                 keep_cpu_memory=False),
+                 keep_cpu_memory=False, fused_optimizer=True),
 }
 
 
@@ -97,6 +97,13 @@ class Acceleration:
             only). Process-wide and irreversible; nothing computed changes.
             'auto': True on CPU, False on CUDA (whose tensors already live
             in a caching allocator).
+        fused_optimizer (bool | 'auto'): Build the distiller's optimizers
+            (student side and discriminator) with torch's fused kernel, one
+            pass over each parameter instead of one per operation, where the
+            optimizer has one (SGD, Adam, AdamW ...) and its config sets
+            neither ``fused`` nor ``foreach``; others are left as they are.
+            The same update up to float rounding. Read by
+            :class:`DistillerOptimWrapperConstructor`. 'auto': True.
 
     A switch the machine cannot honour (bf16/fp16 autocast it does not
     support, ``torch.compile`` without a C++ compiler on CPU) falls back to
@@ -110,11 +117,13 @@ class Acceleration:
                  channels_last: Union[bool, str] = 'auto',
                  inference_mode: bool = True,
                  teacher_dtype: Optional[str] = 'auto',
-                 keep_cpu_memory: Union[bool, str] = 'auto') -> None:
+                 keep_cpu_memory: Union[bool, str] = 'auto',
+                 fused_optimizer: Union[bool, str] = 'auto') -> None:
         device = _device()
         for name, value in (('channels_last', channels_last),
                             ('teacher_dtype', teacher_dtype),
-                            ('keep_cpu_memory', keep_cpu_memory)):
+                            ('keep_cpu_memory', keep_cpu_memory),
+                            ('fused_optimizer', fused_optimizer)):
             if value == 'auto':
                 value = AUTO[device][name]
             setattr(self, name, value)
@@ -122,7 +131,8 @@ class Acceleration:
                             ('compile_student', compile_student),
                             ('channels_last', self.channels_last),
                             ('inference_mode', inference_mode),
-                            ('keep_cpu_memory', self.keep_cpu_memory)):
+                            ('keep_cpu_memory', self.keep_cpu_memory),
+                            ('fused_optimizer', self.fused_optimizer)):
             if not isinstance(value, bool):
                 raise ValueError(f'accel.{name}={value!r} must be True, '
                                  "False (or 'auto' where allowed)")
