@@ -106,9 +106,10 @@ class Acceleration:
             :class:`DistillerOptimWrapperConstructor`. 'auto': True.
 
     A switch the machine cannot honour (bf16/fp16 autocast it does not
-    support, ``torch.compile`` without a C++ compiler on CPU) falls back to
-    eager fp32 with one warning naming the switch; a compilation that fails
-    later falls back to eager too (dynamo's ``suppress_errors``).
+    support, ``torch.compile`` without a C++ compiler on CPU,
+    ``keep_cpu_memory`` without glibc) falls back to the plain way with one
+    warning naming the switch; a compilation that fails later falls back to
+    eager too (dynamo's ``suppress_errors``).
     """
 
     def __init__(self,
