@@ -5,9 +5,9 @@ glibc's malloc serves every block larger than its mmap threshold (at most
 A training step allocates and frees the same large tensors every time
 (activations, their gradients, a weight's gradient: 170 MiB for the PCA
 projector's 2048 -> 2304 convolution), so every step pays a page fault per
-4 KiB page of each: measured on Swin-T -> ResNet-50 at batch 8 on 2 cores,
-266k minor faults and 1.0 s of kernel time in one CAKD step, 74k faults in
-a plain ResNet-50 step.
+4 KiB page of each: on Swin-T -> ResNet-50 at batch 8 on 2 CPU cores,
+about 240k-290k minor faults per CAKD step and 50k-70k per plain ResNet-50
+step (``benchmarks/step_cost/swin-t_resnet50_default_malloc.json``).
 
 :func:`keep_freed_memory` tells glibc to serve every block from its heap
 and never to give the heap's free top back to the system, so that freed
@@ -42,11 +42,11 @@ def is_applied() -> bool:
     return _applied
 
 
-def keep_freed_memory(field: str = 'accel.keep_cpu_memory') -> bool:
+def keep_freed_memory() -> bool:
     """Make glibc keep and reuse freed memory; True if it is in effect.
 
     Without glibc (macOS, musl, Windows) nothing is changed and one warning
-    names ``field``.
+    names the switch, ``accel.keep_cpu_memory``.
     """
     global _applied
     if _applied:
@@ -54,8 +54,9 @@ def keep_freed_memory(field: str = 'accel.keep_cpu_memory') -> bool:
     libc = _glibc()
     if libc is None or not (libc.mallopt(M_MMAP_MAX, 0)
                             and libc.mallopt(M_TRIM_THRESHOLD, _NEVER_TRIM)):
-        warnings.warn(f'{field}: this C library is not glibc (or refused '
-                      'mallopt); freed memory is returned as usual')
+        warnings.warn('accel.keep_cpu_memory: this C library is not glibc '
+                      '(or refused mallopt); freed memory is returned as '
+                      'usual')
         return False
     _applied = True
     return True
