@@ -12,11 +12,14 @@ step (``benchmarks/step_cost/swin-t_resnet50_default_malloc.json``).
 :func:`keep_freed_memory` tells glibc to serve every block from its heap
 and never to give the heap's free top back to the system, so that freed
 blocks are reused by the next step. Nothing computed changes; the process
-keeps its peak memory until it exits. It is process-wide: every model and
-every step in the process is affected from the call on.
+keeps its peak memory until it exits. It is process-wide and inherited by
+processes forked later (DataLoader workers); it applies to the main arena,
+i.e. to allocations of the main thread, where the training step runs
+(glibc's per-thread arenas still map blocks of 64 MiB and more). It says
+nothing about another allocator preloaded in glibc's place (jemalloc,
+tcmalloc), which keeps its own policy.
 """
 import ctypes
-import ctypes.util
 import warnings
 
 # mallopt(3) parameters (malloc.h).
@@ -31,7 +34,7 @@ _applied = False
 def _glibc():
     """The C library if it is glibc (it has ``gnu_get_libc_version``)."""
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library('c') or None)
+        libc = ctypes.CDLL(None)  # the symbols of this process
     except OSError:
         return None
     return libc if hasattr(libc, 'gnu_get_libc_version') else None
@@ -52,11 +55,14 @@ def keep_freed_memory() -> bool:
     if _applied:
         return True
     libc = _glibc()
-    if libc is None or not (libc.mallopt(M_MMAP_MAX, 0)
-                            and libc.mallopt(M_TRIM_THRESHOLD, _NEVER_TRIM)):
-        warnings.warn('accel.keep_cpu_memory: this C library is not glibc '
-                      '(or refused mallopt); freed memory is returned as '
-                      'usual')
+    if libc is None:
+        warnings.warn('accel.keep_cpu_memory: this C library is not glibc; '
+                      'freed memory is returned as usual')
+        return False
+    if not (libc.mallopt(M_MMAP_MAX, 0)
+            and libc.mallopt(M_TRIM_THRESHOLD, _NEVER_TRIM)):
+        warnings.warn('accel.keep_cpu_memory: glibc refused mallopt; freed '
+                      'memory may be returned as usual')
         return False
     _applied = True
     return True

@@ -1,7 +1,7 @@
 """keep_freed_memory: freed blocks are reused instead of faulted in again.
 
-Each check runs in a fresh interpreter: the setting is process-wide and
-cannot be undone, and the pytest process must not depend on it.
+The fault counts are taken in fresh interpreters: the setting is
+process-wide and cannot be undone, so each mode needs a process of its own.
 """
 import subprocess
 import sys

@@ -25,9 +25,10 @@ Every distiller runs plain (eager fp32 teacher under no_grad, the speed
 switches of ``model.accel`` off); ``--accel`` adds an accelerated twin of
 each, ``<name>+accel``, with those switches (e.g. ``--accel
 compile_teacher=True teacher_dtype=bf16 channels_last=True``).
-``keep_cpu_memory`` is process-wide: once an accelerated twin has it, every
-row, the limit included, is measured with it (the output says so), which
-lowers the limit too.
+``keep_cpu_memory`` is process-wide: with it in ``--accel``, every row, the
+limit included, and every memory probe run with it (the output says so),
+which lowers the limit too. The other switches act on the accelerated rows
+only (the limit is the plain way by definition).
 The teacher's weights are not needed for timing: teacher_ckpt is ignored.
 ``--train-log`` reads a real ``tools/train.py`` run's logged scalars
 (``<work_dir>/<timestamp>/vis_data/scalars.json``) and reports how long a
@@ -245,6 +246,11 @@ def main(argv=None) -> None:
     argv = sys.argv[1:] if argv is None else argv
     args = parse_args(argv)
     torch.set_num_threads(args.threads)
+    if (args.accel or {}).get('keep_cpu_memory'):
+        # Process-wide: switch it on before anything is built, here and in
+        # each memory probe, so that every row and every memory figure runs
+        # with the same allocator.
+        cpu_memory.keep_freed_memory()
     if args.only:
         # Memory probe: reset the RSS high-water mark after start-up (Linux
         # clear_refs 5), build and run the part, read the new peak.

@@ -13,12 +13,13 @@ NOT_STUDENT = ('teacher', 'discriminator')
 
 def _fused(optimizer: dict) -> dict:
     """``optimizer`` with ``fused=True`` if its class has a fused kernel and
-    the config chose no implementation itself."""
+    the config chose no implementation itself (``fused``, ``foreach``;
+    ``differentiable`` excludes a fused kernel)."""
     cls = optimizer.get('type')
     if isinstance(cls, str):
         cls = OPTIMIZERS.get(cls)
-    if (not inspect.isclass(cls) or 'fused' in optimizer
-            or 'foreach' in optimizer
+    chosen = {'fused', 'foreach', 'differentiable'} & set(optimizer)
+    if (chosen or not inspect.isclass(cls)
             or 'fused' not in inspect.signature(cls.__init__).parameters):
         return optimizer
     return dict(optimizer, fused=True)
@@ -36,7 +37,9 @@ class DistillerOptimWrapperConstructor:
     ``paramwise_cfg`` are relative to the distiller (``student.backbone...``).
     With the model's ``accel.fused_optimizer`` on, an optimizer that has a
     fused kernel and whose config sets neither ``fused`` nor ``foreach`` is
-    built with ``fused=True``.
+    built with ``fused=True``. A resumed run keeps the implementation its
+    checkpoint's optimizer was saved with (torch restores each param
+    group's ``fused`` entry).
 
     Example::
 

@@ -94,13 +94,15 @@ class Acceleration:
         keep_cpu_memory (bool | 'auto'): Keep freed host memory in the
             process for reuse instead of returning it to the system every
             step (:func:`mmcakd.utils.cpu_memory.keep_freed_memory`, glibc
-            only). Process-wide and irreversible; nothing computed changes.
+            only). Process-wide and irreversible, applied when the distiller
+            is built (for training, testing or analysis alike) and inherited
+            by forked workers; nothing computed changes.
             'auto': True on CPU, False on CUDA (whose tensors already live
             in a caching allocator).
         fused_optimizer (bool | 'auto'): Build the distiller's optimizers
             (student side and discriminator) with torch's fused kernel, one
             pass over each parameter instead of one per operation, where the
-            optimizer has one (SGD, Adam, AdamW ...) and its config sets
+            optimizer has one (e.g. SGD, Adam, AdamW) and its config sets
             neither ``fused`` nor ``foreach``; others are left as they are.
             The same update up to float rounding. Read by
             :class:`DistillerOptimWrapperConstructor`. 'auto': True.
@@ -203,9 +205,11 @@ class Acceleration:
         # under dynamo's default limit (8) all but the first few would
         # silently run eagerly.
         config = torch._dynamo.config
-        config.recompile_limit = max(config.recompile_limit, 2 * compiled)
+        # Room for a few variants per module (train and eval, with and
+        # without grad, a smaller last batch).
+        config.recompile_limit = max(config.recompile_limit, 8 * compiled)
         config.accumulated_recompile_limit = max(
-            config.accumulated_recompile_limit, 4 * compiled)
+            config.accumulated_recompile_limit, 8 * compiled)
         self._to_compile = []
 
     def run_teacher(self, fn: Callable, inputs: torch.Tensor) -> Any:
