@@ -192,6 +192,7 @@ class Acceleration:
         # A compilation that fails mid-run falls back to eager instead of
         # stopping the run.
         torch._dynamo.config.suppress_errors = True
+        compiled = 0
         for module in self._to_compile:
             # mmcv's DropPath keeps drop_prob as a numpy scalar (from
             # np.linspace): dynamo takes it for an array and breaks the graph
@@ -199,7 +200,7 @@ class Acceleration:
             for m in module.modules():
                 if isinstance(getattr(m, 'drop_prob', None), np.generic):
                     m.drop_prob = float(m.drop_prob)
-        compiled = sum(compile_hook_free(m) for m in self._to_compile)
+            compiled += compile_hook_free(module)
         # Every compiled module runs through the same code object
         # (nn.Module._call_impl), so each is one more entry in its cache:
         # under dynamo's default limit (8) all but the first few would

@@ -42,8 +42,9 @@ class SeededRandom(nn.Module):
 
         One 16-bit random draw per element, taken four at a time from 64-bit
         integers: on CPU far cheaper than ``torch.rand``, which makes one
-        Mersenne Twister call per element. p is rounded to a multiple of 2^-16, which
-        is exact for p = 0, 0.25, 0.5, ... and off by < 8e-6 otherwise.
+        Mersenne Twister call per element. p is rounded to a multiple of
+        2^-16, which is exact for p = 0, 0.25, 0.5, ... and off by < 8e-6
+        otherwise.
         """
         if not 0.0 <= p <= 1.0:
             raise ValueError(f'bernoulli: p={p} must be in [0, 1]')
