@@ -3,8 +3,9 @@
 Against the eager fp32 teacher, on real Fashion-MNIST test images and the
 committed teacher:
 
-- fp32 switches (inference mode, channels-last, compiled regions; kept
-  memory and fused optimizers are on too but touch no teacher output):
+- fp32 switches (inference mode, channels-last, compiled regions, the
+  explicit attention kernel; kept memory and fused optimizers are on too
+  but touch no teacher output):
   teacher logits, tokens, Q/K/V and attention equal within 1e-4 (absolute);
 - with the teacher in bf16 on top: relative error (Frobenius) <= 2% for
   every tensor, and top-1 predictions agree on >= 99.5% of 1,000 images;
@@ -19,10 +20,12 @@ import warnings
 import pytest
 import torch
 from mmengine.config import Config
+from mmpretrain.models.utils.attention import \
+    scaled_dot_product_attention_pyimpl
 
 from mmcakd.datasets import FashionMNISTSplit
 from mmcakd.engine import DistillerOptimWrapperConstructor
-from mmcakd.models.utils import Acceleration
+from mmcakd.models.utils import Acceleration, acceleration
 from mmcakd.registry import MODELS
 from mmcakd.utils import model_config, register_all_modules
 
@@ -30,7 +33,8 @@ from ..conftest import ROOT
 
 CAKD = osp.join(ROOT, 'configs/cakd/vit-tiny_resnet-tiny_fashion-mnist.py')
 FP32 = dict(inference_mode=True, channels_last=True, compile_teacher=True,
-            keep_cpu_memory=True, fused_optimizer=True)
+            keep_cpu_memory=True, fused_optimizer=True,
+            teacher_attention='explicit')
 BF16 = dict(FP32, teacher_dtype='bf16')
 needs_bf16 = pytest.mark.skipif(
     not torch.ops.mkldnn._is_mkldnn_bf16_supported(),
@@ -43,7 +47,7 @@ def distiller(accel, **model):
     cfg = Config.fromfile(CAKD)
     plain = dict(inference_mode=False, channels_last=False,
                  teacher_dtype=None, keep_cpu_memory=False,
-                 fused_optimizer=False)
+                 fused_optimizer=False, teacher_attention='sdpa')
     cfg.model.accel = dict(plain, **accel)
     cfg.model.update(model)
     torch.manual_seed(0)
@@ -82,6 +86,10 @@ def test_fp32_switches_change_nothing(reference):
                for m in model.teacher.modules())
     assert model.teacher.backbone.patch_embed.projection.weight \
         .is_contiguous(memory_format=torch.channels_last)
+    assert model.reader.kernel is scaled_dot_product_attention_pyimpl
+    assert all(m.attn.scaled_dot_product_attention is
+               scaled_dot_product_attention_pyimpl
+               for m in model.teacher.backbone.layers)
     for name in ('logits', 'tokens', 'q', 'k', 'v', 'attn'):
         a, b = getattr(out, name), getattr(ref, name)
         assert a.dtype == torch.float32 and not a.is_inference()
@@ -133,7 +141,18 @@ def test_unsupported_switch_falls_back_with_one_warning(monkeypatch):
     (dict(channels_last='yes'), 'accel.channels_last'),
     (dict(compile_teacher=1), 'accel.compile_teacher'),
     (dict(keep_cpu_memory='yes'), 'accel.keep_cpu_memory'),
+    (dict(teacher_attention='flash'), 'accel.teacher_attention'),
 ])
 def test_bad_switch_names_its_field(kwargs, field):
     with pytest.raises(ValueError, match=field):
         Acceleration(**kwargs)
+
+
+@pytest.mark.parametrize('dtype,kernel', [('bf16', 'explicit'),
+                                          (None, 'sdpa')])
+def test_teacher_attention_auto_on_cpu(monkeypatch, dtype, kernel):
+    # 'explicit' where torch's fused CPU kernel is slow: a bf16 teacher.
+    monkeypatch.setattr(torch.ops.mkldnn, '_is_mkldnn_bf16_supported',
+                        lambda: True)
+    monkeypatch.setattr(acceleration, '_device', lambda: 'cpu')
+    assert Acceleration(teacher_dtype=dtype).teacher_attention == kernel

@@ -59,7 +59,8 @@ PARTS = ('student', 'teacher', 'distiller')
 # The distiller's speed switches all off: the plain step.
 PLAIN = dict(compile_teacher=False, compile_student=False,
              channels_last=False, inference_mode=False, teacher_dtype=None,
-             keep_cpu_memory=False, fused_optimizer=False)
+             keep_cpu_memory=False, fused_optimizer=False,
+             teacher_attention='sdpa')
 
 
 def parse_args(argv=None) -> argparse.Namespace:

@@ -81,7 +81,8 @@ class CAKDDistiller(BaseDistiller):
                          eval_teacher, data_preprocessor, init_cfg, accel)
         self.reader = TeacherReader(
             self.teacher,
-            None if pca is None else pca.get('teacher_attn', 'paper'))
+            None if pca is None else pca.get('teacher_attn', 'paper'),
+            kernel=self.accel.attention_kernel)
         if mrt is not None and gl is None:
             raise ValueError('mrt needs gl: the discriminator judges the GL '
                              'projector\'s tokens; set mrt=None or enable gl')

@@ -71,18 +71,24 @@ class TeacherReader:
             included, read at the patch tokens; ViT/DeiT only) or ``None``.
             The release compares pre-softmax QK^T maps instead; that form
             is not offered.
+        kernel (callable): The attention kernel, (q, k, v) ->
+            softmax(q k^T / sqrt(d)) v, each (B, heads, N, d); torch's
+            ``scaled_dot_product_attention`` by default (the distiller
+            passes its ``accel.teacher_attention``).
     """
 
     ATTENTION = ('paper', 'block')
 
     def __init__(self,
                  teacher: nn.Module,
-                 attention: Optional[str] = 'paper') -> None:
+                 attention: Optional[str] = 'paper',
+                 kernel: Callable = F.scaled_dot_product_attention) -> None:
         if attention not in self.ATTENTION + (None, ):
             raise ValueError(f'pca.teacher_attn={attention!r} must be one '
                              f'of {self.ATTENTION}')
         self.teacher = teacher
         self.attention = attention
+        self.kernel = kernel
         self._store: dict = {}
         self._handles: list = []
         backbone = getattr(teacher, 'backbone', None)
@@ -160,15 +166,14 @@ class TeacherReader:
         qkv = split_heads(self._qkv(), self.heads)
         attn = None
         if self.attention == 'block':
-            attn = F.scaled_dot_product_attention(
+            attn = self.kernel(
                 *qkv.permute(2, 0, 3, 1, 4).unbind(0))[:, :, self.prefix:]
         features = TeacherFeatures(logits,
                                    self._store.pop('tokens')[:, self.prefix:],
                                    qkv[:, self.prefix:],
                                    self._store.pop('grid'))
         if self.attention == 'paper':
-            attn = F.scaled_dot_product_attention(features.q, features.k,
-                                                  features.v)
+            attn = self.kernel(features.q, features.k, features.v)
         features.attn = attn
         return features
 
