@@ -5,16 +5,29 @@ import torch
 from mmcakd.models.utils.seeded_random import SeededRandom
 
 
-@pytest.mark.parametrize('p', [0.1, 0.3, 0.5, 0.9])
-def test_bernoulli_rate_is_p_in_every_lane(p):
-    """Each 64-bit draw gives four elements: every one of the four int16
-    lanes must be True with probability p (a sign bit left at 0 by a
-    non-negative draw would break one lane)."""
-    mask = SeededRandom().bernoulli((4000, 4, 25), p, torch.device('cpu'))
-    assert mask.dtype == torch.bool and mask.shape == (4000, 4, 25)
-    lanes = mask.flatten()[:400000].view(-1, 4).float().mean(0)
-    # 100k samples per lane: the std of the rate is <= 0.0016.
-    assert torch.allclose(lanes, torch.full((4, ), p), atol=0.01), lanes
+@pytest.mark.parametrize('p,bits', [(0.1, 16), (0.3, 16), (0.5, 1),
+                                    (0.25, 2), (0.375, 4), (13 / 128, 8),
+                                    (0.9, 16)])
+def test_bernoulli_rate_is_p_in_every_lane(p, bits):
+    """Each 64-bit draw gives 64 / b elements of b bits (b = 1 at p = 0.5,
+    16 where p is no multiple of 1/256): every one of the 64 bit offsets
+    must give True with probability p (a sign bit left at 0 by a
+    non-negative draw, or a field read from the wrong bits, would break
+    some)."""
+    rand = SeededRandom()
+    mask = rand.bernoulli((6400, 1000), p, torch.device('cpu'))
+    assert mask.dtype == torch.bool and mask.shape == (6400, 1000)
+    lanes = mask.view(-1, 64).float().mean(0)
+    # 100k samples per offset: the std of the rate is <= 0.0016.
+    assert torch.allclose(lanes, torch.full((64, ), p), atol=0.01), lanes
+    # The draw takes b bits per element: the generator advanced by
+    # 6.4M * b / 64 words.
+    state = rand.generator(torch.device('cpu')).get_state()
+    fresh = SeededRandom()
+    fresh.seed = rand.seed
+    torch.randint(-2**63, 2**63 - 1, (6400000 * bits // 64, ),
+                  dtype=torch.int64, generator=fresh.generator('cpu'))
+    assert torch.equal(fresh.generator('cpu').get_state(), state)
 
 
 def test_bernoulli_extremes_and_odd_sizes():

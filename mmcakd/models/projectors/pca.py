@@ -28,9 +28,10 @@ class PCAProjector(nn.Module):
     Layout: the substitution runs on (B, N, 3, heads, d) tensors, the layout
     of a Transformer's qkv linear output (the teacher's, read without a
     copy); the student's are a view of the convolution output, and Q, K and
-    V views of the result. The draw takes 16 random bits per element
-    (``SeededRandom.bernoulli``) and the choice is a ``lerp`` with a 0/1
-    weight: exact, and with the gradient of ``where``.
+    V views of the result. The draw takes as few random bits per element
+    as p needs, one at p = 0.5 (``SeededRandom.bernoulli``), and the
+    choice is a ``lerp`` with a 0/1 weight: exact, and with the gradient of
+    ``where``.
 
     Args:
         in_channels (int): C_S, channels of the (aligned) student map.
