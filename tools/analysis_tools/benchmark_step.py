@@ -362,7 +362,8 @@ def main(argv=None) -> None:
         wait = data_wait(args.train_log)
         result['train_log'] = dict(work_dir=args.train_log, **wait)
         print(f'  {args.train_log}: a step waited '
-              f'{wait["data_time"] * 1e3:.1f} ms for data out of {wait["time"] * 1e3:.1f} ms '
+              f'{wait["data_time"] * 1e3:.1f} ms for data out of '
+              f'{wait["time"] * 1e3:.1f} ms '
               f'({100 * wait["data_share"]:.1f}%, median of '
               f'{wait["logged_steps"]} logged steps)')
     if args.out:
