@@ -7,8 +7,8 @@ committed teacher:
   explicit attention kernel; kept memory and fused optimizers are on too
   but touch no teacher output):
   teacher logits, tokens, Q/K/V and attention equal within 1e-4 (absolute);
-- with the teacher in bf16 on top: relative error (Frobenius) <= 2% for
-  every tensor, and top-1 predictions agree on >= 99.5% of 1,000 images;
+- with the teacher in bf16 on top (either attention kernel): relative
+  error (Frobenius) <= 2% for every tensor, and top-1 predictions agree on >= 99.5% of 1,000 images;
 - a short CAKD run, all switches against none (fused optimizers against
   for-loop ones included): every loss term within 2% (relative) at every
   step. (Fused optimizers alone, in fp32 and without needing bf16:
@@ -97,9 +97,11 @@ def test_fp32_switches_change_nothing(reference):
 
 
 @needs_bf16
-def test_bf16_teacher_is_close_and_predicts_the_same(reference):
+@pytest.mark.parametrize('kernel', ['explicit', 'sdpa'])
+def test_bf16_teacher_is_close_and_predicts_the_same(reference, kernel):
     batch, ref = reference
-    out = teacher_outputs(distiller(BF16), batch)
+    out = teacher_outputs(
+        distiller(dict(BF16, teacher_attention=kernel)), batch)
     for name in ('logits', 'tokens', 'q', 'k', 'v', 'attn'):
         assert getattr(out, name).dtype == torch.float32
         assert relative_error(getattr(out, name), getattr(ref, name)) <= \

@@ -5,29 +5,42 @@ import torch
 from mmcakd.models.utils.seeded_random import SeededRandom
 
 
+def expected_mask(words: torch.Tensor, n: int, p: float,
+                  bits: int) -> torch.Tensor:
+    """The draw written out: element i is the i-th b-bit field of the
+    words (little-endian, from each byte's low bits up), True when it is
+    below m = p * 2^b; 16-bit fields are read as signed int16."""
+    if bits == 16:
+        return words.view(torch.int16)[:n] < round(p * 2**16) - 2**15
+    as_bytes = words.view(torch.uint8).long()
+    fields = torch.stack([(as_bytes >> s) & (2**bits - 1)
+                          for s in range(0, 8, bits)], dim=1)
+    return fields.flatten()[:n] < round(p * 2**bits)
+
+
 @pytest.mark.parametrize('p,bits', [(0.1, 16), (0.3, 16), (0.5, 1),
                                     (0.25, 2), (0.375, 4), (13 / 128, 8),
                                     (0.9, 16)])
-def test_bernoulli_rate_is_p_in_every_lane(p, bits):
-    """Each 64-bit draw gives 64 / b elements of b bits (b = 1 at p = 0.5,
-    16 where p is no multiple of 1/256): every one of the 64 bit offsets
-    must give True with probability p (a sign bit left at 0 by a
-    non-negative draw, or a field read from the wrong bits, would break
-    some)."""
+def test_bernoulli_takes_b_bits_per_element_and_rate_p(p, bits):
+    """Element i is decided by its own b bits of the stream (b = 1 at
+    p = 0.5, 16 where p is no multiple of 1/256), and every one of the 64
+    bit offsets of a draw gives True with probability p."""
     rand = SeededRandom()
+    n = 6400 * 1000
     mask = rand.bernoulli((6400, 1000), p, torch.device('cpu'))
     assert mask.dtype == torch.bool and mask.shape == (6400, 1000)
+    # The same words again, from a generator with the same seed.
+    fresh = SeededRandom()
+    fresh.seed = rand.seed
+    words = torch.randint(-2**63, 2**63 - 1, (-(-n * bits // 64), ),
+                          dtype=torch.int64,
+                          generator=fresh.generator('cpu'))
+    assert torch.equal(mask.flatten(), expected_mask(words, n, p, bits))
+    assert torch.equal(fresh.generator('cpu').get_state(),
+                       rand.generator('cpu').get_state())
     lanes = mask.view(-1, 64).float().mean(0)
     # 100k samples per offset: the std of the rate is <= 0.0016.
     assert torch.allclose(lanes, torch.full((64, ), p), atol=0.01), lanes
-    # The draw takes b bits per element: the generator advanced by
-    # 6.4M * b / 64 words.
-    state = rand.generator(torch.device('cpu')).get_state()
-    fresh = SeededRandom()
-    fresh.seed = rand.seed
-    torch.randint(-2**63, 2**63 - 1, (6400000 * bits // 64, ),
-                  dtype=torch.int64, generator=fresh.generator('cpu'))
-    assert torch.equal(fresh.generator('cpu').get_state(), state)
 
 
 def test_bernoulli_extremes_and_odd_sizes():

@@ -116,12 +116,14 @@ class Acceleration:
             DeiT) and of the Attn_T that CAKD reads from it: ``'sdpa'``
             (torch's ``scaled_dot_product_attention``) or ``'explicit'``
             (mmpretrain's own ``softmax(QK^T / sqrt(d)) V`` written as two
-            matmuls). The same function. On CPU in bf16, torch's fused
-            kernel is slow for short sequences: explicit takes 0.46-0.6x its
-            time at 197 tokens (ViT-B/16 at 224 px) and 0.9x at 50, but
-            1.07x at 785. Swin's window attention is explicit already.
-            'auto': 'explicit' on CPU with ``teacher_dtype='bf16'``, else
-            'sdpa'.
+            matmuls). The same function up to rounding (under bf16
+            autocast the explicit form also rounds QK^T and the softmax to
+            bf16). On CPU in bf16, torch's fused kernel is slow for short
+            sequences: explicit takes 0.46-0.6x its time at 197 tokens
+            (ViT-B/16 at 224 px) and 0.9x at 50, but 1.07x at 785. Swin's
+            window attention is explicit already; for a Swin teacher only
+            Attn_T changes kernel. 'auto': 'explicit' on CPU with
+            ``teacher_dtype='bf16'``, else 'sdpa'.
 
     A switch the machine cannot honour (bf16/fp16 autocast it does not
     support, ``torch.compile`` without a C++ compiler on CPU,

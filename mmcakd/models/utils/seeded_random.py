@@ -49,6 +49,7 @@ class SeededRandom(nn.Module):
         """
         if not 0.0 <= p <= 1.0:
             raise ValueError(f'bernoulli: p={p} must be in [0, 1]')
+        p = float(p)
         bits = next((b for b in (1, 2, 4, 8) if (p * 2**b).is_integer()), 16)
         m = round(p * 2**bits)
         if m == 2**bits:  # p = 1 (a 16-bit threshold would overflow int16)
