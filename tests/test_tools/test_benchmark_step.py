@@ -3,10 +3,11 @@ part side by side and reports what it promises. Its timings are not checked
 here (timing belongs in the benchmark itself, not in unit tests)."""
 import json
 import os.path as osp
+import subprocess
 
 import pytest
 
-from ..conftest import PYTHON, run_tool
+from ..conftest import PYTHON, ROOT, run_tool
 
 TOOL = 'tools/analysis_tools/benchmark_step.py'
 PAIR = 'vit-tiny_resnet-tiny_fashion-mnist.py'
@@ -46,3 +47,24 @@ def test_plain_run_leaves_the_allocator_alone(tmp_path):
     result = json.loads(out.read_text())
     assert result['keep_cpu_memory'] is False
     assert set(result['seconds']) == {'student', 'teacher', 'distiller'}
+
+
+def test_ablate_adds_one_row_per_changed_switch(tmp_path):
+    out = tmp_path / 'step.json'
+    run_tool([
+        PYTHON, TOOL, f'configs/cakd/{PAIR}', '--batch-size', '4',
+        '--rounds', '1', '--warmup', '1', '--no-memory', '--accel',
+        'teacher_attention=explicit', '--ablate', 'teacher_attention=sdpa',
+        '--out', str(out)
+    ])
+    result = json.loads(out.read_text())
+    rows = {'cakd', 'cakd+accel', 'cakd+accel,teacher_attention=sdpa'}
+    assert set(result['time_ratio']) == rows
+    assert result['ablate'] == {'teacher_attention': 'sdpa'}
+
+
+def test_ablate_needs_accel():
+    proc = subprocess.run(
+        [PYTHON, TOOL, f'configs/kd/{PAIR}', '--ablate', 'x=1'],
+        cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 2 and 'give --accel too' in proc.stderr

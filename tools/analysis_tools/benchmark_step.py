@@ -2,7 +2,7 @@
 
     python tools/analysis_tools/benchmark_step.py CONFIG [CONFIG ...]
         [--batch-size 8] [--input-size 224] [--rounds 10] [--warmup 3]
-        [--accel k=v ...] [--no-memory] [--out FILE.json]
+        [--accel k=v ...] [--ablate k=v ...] [--no-memory] [--out FILE.json]
         [--train-log WORK_DIR] [--cfg-options k=v ...]
 
 In one process, on the same batches and alternating round by round, it
@@ -25,6 +25,10 @@ Every distiller runs plain (eager fp32 teacher under no_grad, the speed
 switches of ``model.accel`` off); ``--accel`` adds an accelerated twin of
 each, ``<name>+accel``, with those switches (e.g. ``--accel
 compile_teacher=True teacher_dtype=bf16 channels_last=True``).
+``--ablate k=v ...`` adds, per pair, one more twin of each with the
+``--accel`` switches but ``k`` set to ``v`` (``<name>+accel,k=v``): what one
+switch is worth, measured in the same rounds (e.g. ``--ablate
+teacher_attention=sdpa``).
 ``keep_cpu_memory`` is process-wide: with it in ``--accel``, every row, the
 limit included, and every memory probe run with it (the output says so),
 which lowers the limit too. The other switches act on the accelerated rows
@@ -76,6 +80,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument(
         '--accel', nargs='+', action=DictAction,
         help='also time each distiller with these model.accel switches')
+    parser.add_argument(
+        '--ablate', nargs='+', action=DictAction,
+        help='with --accel: also time each distiller with the --accel '
+        'switches but one changed, one row per k=v')
     parser.add_argument('--no-memory', action='store_true')
     parser.add_argument(
         '--train-log', help="a tools/train.py work_dir: report its steps' "
@@ -88,7 +96,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument(
         '--input-shape', type=int, nargs=3, help=argparse.SUPPRESS)
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.ablate and not args.accel:
+        parser.error('--ablate changes one of the --accel switches: give '
+                     '--accel too')
+    return args
 
 
 class Bench:
@@ -234,13 +246,23 @@ def data_wait(work_dir: str) -> dict:
     return result
 
 
-def entries(args: argparse.Namespace) -> list:
-    """One bench per config, then (with ``--accel``) an accelerated twin
-    of each."""
-    plain = [Bench(args, config) for config in args.config]
+def accel_variants(args: argparse.Namespace) -> list:
+    """(row suffix, accel switches): ``--accel``, then one per
+    ``--ablate`` pair."""
     if not args.accel:
-        return plain
-    return plain + [Bench(args, config, args.accel) for config in args.config]
+        return []
+    return [('+accel', args.accel)] + [
+        (f'+accel,{key}={value}', dict(args.accel, **{key: value}))
+        for key, value in (args.ablate or {}).items()
+    ]
+
+
+def entries(args: argparse.Namespace) -> list:
+    """One bench per config, then a twin of each per accel variant."""
+    return [Bench(args, config) for config in args.config] + [
+        Bench(args, config, accel) for _, accel in accel_variants(args)
+        for config in args.config
+    ]
 
 
 def main(argv=None) -> None:
@@ -278,8 +300,8 @@ def main(argv=None) -> None:
         bench.build('distiller')
     single = len(benches) == 1
     names = ['distiller'] if single else labels_of(args.config)
-    if args.accel:
-        names = names + [f'{name}+accel' for name in names]
+    names = names + [f'{name}{suffix}' for suffix, _ in accel_variants(args)
+                     for name in names]
     # (name, bench, part): the reference student and teacher, then every
     # distiller, alternating within each round.
     parts = [('student', ref, 'student'), ('teacher', ref, 'teacher')] + [
@@ -307,6 +329,7 @@ def main(argv=None) -> None:
     result = dict(
         config=args.config[0] if single else args.config,
         accel=args.accel,
+        ablate=args.ablate,
         batch_size=args.batch_size,
         input_size=list(ref.inputs.shape[1:]),
         threads=args.threads,
