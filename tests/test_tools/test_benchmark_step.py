@@ -63,8 +63,12 @@ def test_ablate_adds_one_row_per_changed_switch(tmp_path):
     assert result['ablate'] == {'teacher_attention': 'sdpa'}
 
 
-def test_ablate_needs_accel():
-    proc = subprocess.run(
-        [PYTHON, TOOL, f'configs/kd/{PAIR}', '--ablate', 'x=1'],
-        cwd=ROOT, capture_output=True, text=True)
-    assert proc.returncode == 2 and 'give --accel too' in proc.stderr
+@pytest.mark.parametrize('argv,message', [
+    (['--ablate', 'x=1'], 'give --accel too'),
+    (['--accel', 'keep_cpu_memory=True', '--ablate', 'keep_cpu_memory=False'],
+     'process-wide'),
+])
+def test_ablate_refuses_what_it_cannot_compare(argv, message):
+    proc = subprocess.run([PYTHON, TOOL, f'configs/kd/{PAIR}', *argv],
+                          cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 2 and message in proc.stderr

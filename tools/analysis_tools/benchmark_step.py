@@ -100,6 +100,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     if args.ablate and not args.accel:
         parser.error('--ablate changes one of the --accel switches: give '
                      '--accel too')
+    if 'keep_cpu_memory' in (args.ablate or {}):
+        parser.error('--ablate keep_cpu_memory: it is process-wide, so no '
+                     'row can differ in it; compare two runs instead')
     return args
 
 
