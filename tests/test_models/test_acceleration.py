@@ -7,8 +7,9 @@ committed teacher:
   explicit attention kernel; kept memory and fused optimizers are on too
   but touch no teacher output):
   teacher logits, tokens, Q/K/V and attention equal within 1e-4 (absolute);
-- with the teacher in bf16 on top (either attention kernel): relative
-  error (Frobenius) <= 2% for every tensor, and top-1 predictions agree on >= 99.5% of 1,000 images;
+- with the teacher in bf16 on top (each attention kernel): relative
+  error (Frobenius) <= 2% for every tensor, and top-1 predictions agree
+  on >= 99.5% of 1,000 images;
 - a short CAKD run, all switches against none (fused optimizers against
   for-loop ones included): every loss term within 2% (relative) at every
   step. (Fused optimizers alone, in fp32 and without needing bf16:
@@ -20,12 +21,11 @@ import warnings
 import pytest
 import torch
 from mmengine.config import Config
-from mmpretrain.models.utils.attention import \
-    scaled_dot_product_attention_pyimpl
 
 from mmcakd.datasets import FashionMNISTSplit
 from mmcakd.engine import DistillerOptimWrapperConstructor
-from mmcakd.models.utils import Acceleration, acceleration
+from mmcakd.models.utils import Acceleration
+from mmcakd.models.utils.attention import explicit_attention
 from mmcakd.registry import MODELS
 from mmcakd.utils import model_config, register_all_modules
 
@@ -34,7 +34,7 @@ from ..conftest import ROOT
 CAKD = osp.join(ROOT, 'configs/cakd/vit-tiny_resnet-tiny_fashion-mnist.py')
 FP32 = dict(inference_mode=True, channels_last=True, compile_teacher=True,
             keep_cpu_memory=True, fused_optimizer=True,
-            teacher_attention='explicit')
+            attention='explicit')
 BF16 = dict(FP32, teacher_dtype='bf16')
 needs_bf16 = pytest.mark.skipif(
     not torch.ops.mkldnn._is_mkldnn_bf16_supported(),
@@ -47,7 +47,7 @@ def distiller(accel, **model):
     cfg = Config.fromfile(CAKD)
     plain = dict(inference_mode=False, channels_last=False,
                  teacher_dtype=None, keep_cpu_memory=False,
-                 fused_optimizer=False, teacher_attention='sdpa')
+                 fused_optimizer=False, attention='sdpa')
     cfg.model.accel = dict(plain, **accel)
     cfg.model.update(model)
     torch.manual_seed(0)
@@ -86,9 +86,9 @@ def test_fp32_switches_change_nothing(reference):
                for m in model.teacher.modules())
     assert model.teacher.backbone.patch_embed.projection.weight \
         .is_contiguous(memory_format=torch.channels_last)
-    assert model.reader.kernel is scaled_dot_product_attention_pyimpl
-    assert all(m.attn.scaled_dot_product_attention is
-               scaled_dot_product_attention_pyimpl
+    assert model.reader.kernel is explicit_attention
+    assert model.pca.kernel is explicit_attention
+    assert all(m.attn.scaled_dot_product_attention is explicit_attention
                for m in model.teacher.backbone.layers)
     for name in ('logits', 'tokens', 'q', 'k', 'v', 'attn'):
         a, b = getattr(out, name), getattr(ref, name)
@@ -97,11 +97,11 @@ def test_fp32_switches_change_nothing(reference):
 
 
 @needs_bf16
-@pytest.mark.parametrize('kernel', ['explicit', 'sdpa'])
+@pytest.mark.parametrize('kernel', ['explicit', 'sdpa', 'auto'])
 def test_bf16_teacher_is_close_and_predicts_the_same(reference, kernel):
     batch, ref = reference
     out = teacher_outputs(
-        distiller(dict(BF16, teacher_attention=kernel)), batch)
+        distiller(dict(BF16, attention=kernel)), batch)
     for name in ('logits', 'tokens', 'q', 'k', 'v', 'attn'):
         assert getattr(out, name).dtype == torch.float32
         assert relative_error(getattr(out, name), getattr(ref, name)) <= \
@@ -143,18 +143,8 @@ def test_unsupported_switch_falls_back_with_one_warning(monkeypatch):
     (dict(channels_last='yes'), 'accel.channels_last'),
     (dict(compile_teacher=1), 'accel.compile_teacher'),
     (dict(keep_cpu_memory='yes'), 'accel.keep_cpu_memory'),
-    (dict(teacher_attention='flash'), 'accel.teacher_attention'),
+    (dict(attention='flash'), 'accel.attention'),
 ])
 def test_bad_switch_names_its_field(kwargs, field):
     with pytest.raises(ValueError, match=field):
         Acceleration(**kwargs)
-
-
-@pytest.mark.parametrize('dtype,kernel', [('bf16', 'explicit'),
-                                          (None, 'sdpa')])
-def test_teacher_attention_auto_on_cpu(monkeypatch, dtype, kernel):
-    # 'explicit' where torch's fused CPU kernel is slow: a bf16 teacher.
-    monkeypatch.setattr(torch.ops.mkldnn, '_is_mkldnn_bf16_supported',
-                        lambda: True)
-    monkeypatch.setattr(acceleration, '_device', lambda: 'cpu')
-    assert Acceleration(teacher_dtype=dtype).teacher_attention == kernel

@@ -65,8 +65,7 @@ def test_pca_is_plain_attention_in_eval_and_at_p0():
                                expected)
 
 
-def test_pca_substitution_rate_is_p_and_gradients_flow_through_kept(
-        monkeypatch):
+def test_pca_substitution_rate_is_p_and_gradients_flow_through_kept():
     torch.manual_seed(0)
     pca = PCAProjector(4, 32, num_heads=4, p=0.3).train()
     feat = torch.randn(4, 4, 7, 7, requires_grad=True)
@@ -81,8 +80,7 @@ def test_pca_substitution_rate_is_p_and_gradients_flow_through_kept(
         captured['mixed'] = torch.stack([q, k, v])
         return original(q, k, v)
 
-    monkeypatch.setattr(torch.nn.functional, 'scaled_dot_product_attention',
-                        spy)
+    pca.kernel = spy
     attn, _ = pca(feat, teacher)
     rate = (captured['mixed'] == 1e3).float().mean().item()
     assert abs(rate - 0.3) < 0.02
@@ -101,8 +99,7 @@ def test_pca_gradient_flows_only_through_kept_elements(monkeypatch):
         captured['mixed'] = torch.stack([q, k, v])  # (3, B, h, N, d)
         return original(q, k, v)
 
-    monkeypatch.setattr(torch.nn.functional, 'scaled_dot_product_attention',
-                        spy)
+    pca.kernel = spy
     pca(torch.randn(2, 4, 3, 3), torch.full_like(own, 1e3))
     mixed = captured['mixed']
     taken = mixed == 1e3
@@ -111,6 +108,27 @@ def test_pca_gradient_flows_only_through_kept_elements(monkeypatch):
     (mixed * weights).sum().backward()
     expected = torch.where(taken, 0.0, weights).permute(1, 3, 0, 2, 4)
     torch.testing.assert_close(own.grad, expected)
+
+
+@pytest.mark.parametrize('batch,channels,last_dim_contiguous', [
+    (8, 4, True),  # 8 * 7 * 7 = 392 positions > 4 * 9 weights per channel
+    (2, 16, False),  # 98 positions < 144 weights per channel
+])
+def test_pca_conv_layout_changes_nothing(batch, channels,
+                                         last_dim_contiguous):
+    # The conv runs channels-last when its output is larger than its weight
+    # (per output channel), else in the standard layout: the tokens are the
+    # same either way, and in the first case already token-contiguous.
+    torch.manual_seed(0)
+    pca = PCAProjector(channels, 8, num_heads=2)
+    feat = torch.randn(batch, channels, 7, 7)
+    tokens = pca.project_tokens(feat)
+    expected = torch.nn.functional.conv2d(
+        feat, pca.qkv.weight, pca.qkv.bias, padding=1)
+    expected = expected.flatten(2).transpose(1, 2).reshape(batch, 49, 3, 2,
+                                                           4)
+    torch.testing.assert_close(tokens, expected)
+    assert tokens.is_contiguous() == last_dim_contiguous
 
 
 def test_pca_rejects_p_outside_unit_interval():

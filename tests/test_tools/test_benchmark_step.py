@@ -54,13 +54,13 @@ def test_ablate_adds_one_row_per_changed_switch(tmp_path):
     run_tool([
         PYTHON, TOOL, f'configs/cakd/{PAIR}', '--batch-size', '4',
         '--rounds', '1', '--warmup', '1', '--no-memory', '--accel',
-        'teacher_attention=explicit', '--ablate', 'teacher_attention=sdpa',
+        'attention=explicit', '--ablate', 'attention=sdpa',
         '--out', str(out)
     ])
     result = json.loads(out.read_text())
-    rows = {'cakd', 'cakd+accel', 'cakd+accel,teacher_attention=sdpa'}
+    rows = {'cakd', 'cakd+accel', 'cakd+accel,attention=sdpa'}
     assert set(result['time_ratio']) == rows
-    assert result['ablate'] == {'teacher_attention': 'sdpa'}
+    assert result['ablate'] == {'attention': 'sdpa'}
 
 
 @pytest.mark.parametrize('argv,message', [

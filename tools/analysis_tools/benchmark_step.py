@@ -28,7 +28,7 @@ compile_teacher=True teacher_dtype=bf16 channels_last=True``).
 ``--ablate k=v ...`` adds, per pair, one more twin of each with the
 ``--accel`` switches but ``k`` set to ``v`` (``<name>+accel,k=v``): what one
 switch is worth, measured in the same rounds (e.g. ``--ablate
-teacher_attention=sdpa``).
+attention=sdpa``).
 ``keep_cpu_memory`` is process-wide: with it in ``--accel``, every row, the
 limit included, and every memory probe run with it (the output says so),
 which lowers the limit too. The other switches act on the accelerated rows
@@ -64,7 +64,7 @@ PARTS = ('student', 'teacher', 'distiller')
 PLAIN = dict(compile_teacher=False, compile_student=False,
              channels_last=False, inference_mode=False, teacher_dtype=None,
              keep_cpu_memory=False, fused_optimizer=False,
-             teacher_attention='sdpa')
+             attention='sdpa')
 
 
 def parse_args(argv=None) -> argparse.Namespace:

@@ -95,7 +95,8 @@ class CAKDDistiller(BaseDistiller):
             pca = dict(pca)
             self.pca = MODELS.build(
                 dict(type='PCAProjector', in_channels=c_s, embed_dims=c_t,
-                     num_heads=heads, p=pca.pop('p', 0.5)))
+                     num_heads=heads, p=pca.pop('p', 0.5),
+                     kernel=self.accel.attention_kernel))
             pca.pop('teacher_attn', None)  # used by the reader
             self.pca_loss = MODELS.build(
                 dict(type='PCALoss',

@@ -1,5 +1,5 @@
 """Partially cross attention (PCA) projector, paper Eqs. 1-4."""
-from typing import Optional, Tuple
+from typing import Callable, Optional, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -38,13 +38,18 @@ class PCAProjector(nn.Module):
         embed_dims (int): C_T, the teacher's token width.
         num_heads (int): The teacher's number of heads.
         p (float): Substitution probability, in [0, 1]. Default 0.5.
+        kernel (callable): The attention kernel, (q, k, v) ->
+            softmax(q k^T / sqrt(d)) v (:mod:`mmcakd.models.utils.attention`;
+            the distiller passes its ``accel.attention``). Default torch's
+            ``scaled_dot_product_attention``.
     """
 
     def __init__(self,
                  in_channels: int,
                  embed_dims: int,
                  num_heads: int,
-                 p: float = 0.5) -> None:
+                 p: float = 0.5,
+                 kernel: Callable = F.scaled_dot_product_attention) -> None:
         super().__init__()
         if not 0.0 <= p <= 1.0:
             raise ValueError(f'pca.p={p} must be in [0, 1] (the probability '
@@ -56,17 +61,28 @@ class PCAProjector(nn.Module):
         self.p = float(p)
         self.qkv = nn.Conv2d(in_channels, 3 * embed_dims, 3, padding=1)
         self.random = SeededRandom()
+        self.kernel = kernel
 
     def project_tokens(self, feat: torch.Tensor) -> torch.Tensor:
         """(B, C_S, H, W) -> (B, N, 3, heads, d): Q_S, K_S, V_S (Eq. 1)."""
         B, _, H, W = feat.shape
-        # The conv runs in the standard layout: a channels-last input (a
-        # channels-last student) would make it reorder its weights on every
-        # call, which for a wide stage (2048 -> 2304 channels) costs more
-        # than the whole rest of the projector; copying the small map does
-        # not. The result is a view of the conv output.
-        return self.qkv(feat.contiguous()).permute(0, 2, 3, 1).reshape(
-            B, H * W, 3, self.num_heads, -1)
+        # The tokens are the conv output read channel-last. The layout the
+        # conv runs in decides which tensor gets reordered on every call:
+        # in channels-last (input and output), oneDNN reorders the weight
+        # and its gradient; in the standard layout, the output and its
+        # gradient are transposed to and from tokens (and attention over
+        # tokens whose last dim is strided falls back to a slower kernel).
+        # So it runs channels-last when the output is the larger of the
+        # two per output channel (B*H*W positions against C_S*k*k weights):
+        # a small stage at a large batch (Fashion-MNIST: 16 channels, 6,272
+        # positions, half the projector's time) but not a wide one
+        # (ResNet-50's layer4 into Swin-T: 2,048 channels, 392 positions).
+        # Same function either way; the result is a view of the conv output.
+        weight = self.qkv.weight
+        layout = (torch.channels_last if B * H * W > weight[0].numel()
+                  else torch.contiguous_format)
+        return self.qkv(feat.contiguous(memory_format=layout)).permute(
+            0, 2, 3, 1).reshape(B, H * W, 3, self.num_heads, -1)
 
     def project(self, feat: torch.Tensor) -> torch.Tensor:
         """(B, C_S, H, W) -> (3, B, heads, N, d): Q_S, K_S, V_S (Eq. 1)."""
@@ -96,4 +112,4 @@ class PCAProjector(nn.Module):
                                take.to(qkv_s.dtype))
         q, k, v = mixed.permute(2, 0, 3, 1, 4).unbind(0)
         v_s = qkv_s[:, :, 2].transpose(1, 2)
-        return F.scaled_dot_product_attention(q, k, v), v_s
+        return self.kernel(q, k, v), v_s

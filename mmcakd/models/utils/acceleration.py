@@ -12,10 +12,14 @@ from mmpretrain.models.utils.attention import \
 from torch import nn
 
 from mmcakd.utils.cpu_memory import keep_freed_memory
+from .attention import ATTENTION
 
 DTYPES = {'bf16': torch.bfloat16, 'fp16': torch.float16}
-ATTENTION = {'sdpa': F.scaled_dot_product_attention,
-             'explicit': scaled_dot_product_attention_pyimpl}
+# The kernels an attention module of the teacher may hold (mmpretrain's
+# MultiheadAttention holds one of the first two), which ``accel.attention``
+# replaces.
+KERNELS = (F.scaled_dot_product_attention,
+           scaled_dot_product_attention_pyimpl, *ATTENTION.values())
 # The defaults of 'auto', per device (docs/cakd_config.md, "Speed").
 AUTO = {
     'cpu': dict(channels_last=False, teacher_dtype=None,
@@ -111,19 +115,18 @@ class Acceleration:
             neither ``fused`` nor ``foreach``; others are left as they are.
             The same update up to float rounding. Read by
             :class:`DistillerOptimWrapperConstructor`. 'auto': True.
-        teacher_attention (str | 'auto'): The kernel of the teacher's
-            multi-head attention (mmpretrain's ``MultiheadAttention``: ViT,
-            DeiT) and of the Attn_T that CAKD reads from it: ``'sdpa'``
-            (torch's ``scaled_dot_product_attention``) or ``'explicit'``
-            (mmpretrain's own ``softmax(QK^T / sqrt(d)) V`` written as two
-            matmuls). The same function up to rounding (under bf16
-            autocast the explicit form also rounds QK^T and the softmax to
-            bf16). On CPU in bf16, torch's fused kernel is slow for short
-            sequences: explicit takes 0.46-0.6x its time at 197 tokens
-            (ViT-B/16 at 224 px) and 0.9x at 50, but 1.07x at 785. Swin's
-            window attention is explicit already; for a Swin teacher only
-            Attn_T changes kernel. 'auto': 'explicit' on CPU with
-            ``teacher_dtype='bf16'``, else 'sdpa'.
+        attention (str): The kernel of the attention the distiller
+            computes: the teacher's multi-head attention (mmpretrain's
+            ``MultiheadAttention``: ViT, DeiT), CAKD's Attn_T and the PCA
+            projector's attention (:mod:`mmcakd.models.utils.attention`).
+            ``'sdpa'`` (torch's fused ``scaled_dot_product_attention``),
+            ``'explicit'`` (``softmax(QK^T / sqrt(d)) V`` as two matmuls,
+            the softmax in fp32) or ``'auto'`` (on CPU explicit for bf16 or
+            fp16 inputs, such as a teacher under ``teacher_dtype``, and for
+            fewer than 64 keys, where torch's fused kernel is the slower
+            one; sdpa otherwise). The same function up to rounding. Swin's window attention is
+            explicit already; for a Swin teacher only Attn_T and the
+            projector change kernel.
 
     A switch the machine cannot honour (bf16/fp16 autocast it does not
     support, ``torch.compile`` without a C++ compiler on CPU,
@@ -140,7 +143,7 @@ class Acceleration:
                  teacher_dtype: Optional[str] = 'auto',
                  keep_cpu_memory: Union[bool, str] = 'auto',
                  fused_optimizer: Union[bool, str] = 'auto',
-                 teacher_attention: str = 'auto') -> None:
+                 attention: str = 'auto') -> None:
         device = _device()
         for name, value in (('channels_last', channels_last),
                             ('teacher_dtype', teacher_dtype),
@@ -178,18 +181,15 @@ class Acceleration:
                           'torch.compile needs a C++ compiler on CPU and '
                           'none was found; running eagerly')
             self.compile_teacher = self.compile_student = False
-        if teacher_attention == 'auto':
-            teacher_attention = ('explicit' if device == 'cpu'
-                                 and self.teacher_dtype == 'bf16' else 'sdpa')
-        if teacher_attention not in ATTENTION:
-            raise ValueError(f'accel.teacher_attention={teacher_attention!r} '
-                             f"must be one of {sorted(ATTENTION)} or 'auto'")
-        self.teacher_attention = teacher_attention
+        if attention not in ATTENTION:
+            raise ValueError(f'accel.attention={attention!r} must be one of '
+                             f'{sorted(ATTENTION)}')
+        self.attention = attention
 
     @property
     def attention_kernel(self) -> Callable:
-        """``teacher_attention``'s kernel: (q, k, v) -> attention output."""
-        return ATTENTION[self.teacher_attention]
+        """``attention``'s kernel: (q, k, v) -> attention output."""
+        return ATTENTION[self.attention]
 
     def _autocast_supported(self) -> bool:
         if self.device == 'cuda':
@@ -218,7 +218,7 @@ class Acceleration:
             # attribute (a partial of the explicit one when qk_scale is set,
             # which is left alone).
             if getattr(module, 'scaled_dot_product_attention',
-                       None) in ATTENTION.values():
+                       None) in KERNELS:
                 module.scaled_dot_product_attention = kernel
         if self.channels_last:
             teacher.to(memory_format=torch.channels_last)

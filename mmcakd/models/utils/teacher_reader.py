@@ -74,7 +74,7 @@ class TeacherReader:
         kernel (callable): The attention kernel, (q, k, v) ->
             softmax(q k^T / sqrt(d)) v, each (B, heads, N, d); torch's
             ``scaled_dot_product_attention`` by default (the distiller
-            passes its ``accel.teacher_attention``).
+            passes its ``accel.attention``).
     """
 
     ATTENTION = ('paper', 'block')

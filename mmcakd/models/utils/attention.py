@@ -1,0 +1,67 @@
+"""Attention kernels: softmax(Q K^T / sqrt(d)) V, computed three ways.
+
+All take (query, key, value), each (B, heads, N, d) (any strides), plus
+``dropout_p`` and ``scale`` as torch's ``scaled_dot_product_attention``
+does, and return (B, heads, N_q, d). They are the same function up to
+rounding; which is fastest depends on the device and on N
+(``accel.attention``, docs/cakd_config.md, "Speed").
+"""
+from typing import Optional
+
+import torch
+import torch.nn.functional as F
+
+# Where 'auto' takes the explicit kernel on CPU: low-precision inputs, and
+# short sequences in any precision. Measured on 2 cores
+# (tools/analysis_tools/benchmark_attention.py, docs/cakd_config.md):
+# explicit / fused time is 0.55-0.72 in bf16 at 49-785 keys; in fp32 it is
+# 0.63-0.73 at 49-50 keys but 0.98-1.29 at 64-785 (forward), and the
+# explicit kernel takes CAKD's whole Fashion-MNIST step (the PCA
+# projector's attention over 49 keys, with its backward) 0.93x.
+LOW_PRECISION = (torch.bfloat16, torch.float16)
+EXPLICIT_MAX_KEYS = 63
+
+
+def explicit_attention(query: torch.Tensor,
+                       key: torch.Tensor,
+                       value: torch.Tensor,
+                       dropout_p: float = 0.0,
+                       scale: Optional[float] = None) -> torch.Tensor:
+    """Two matmuls and a softmax, the softmax computed in fp32.
+
+    Under bf16/fp16 autocast the scores come out in the low precision;
+    their softmax is computed in fp32 and rounded back for the second
+    matmul. Those are the values of a low-precision softmax (which also
+    computes in fp32) up to rounding, but on CPU torch's bf16 softmax is several times
+    slower over rows that are not a multiple of its vector width (2.6x at
+    50 tokens).
+    """
+    scale = query.shape[-1]**-0.5 if scale is None else scale
+    weights = torch.softmax(
+        query @ key.transpose(-2, -1) * scale, dim=-1, dtype=torch.float32)
+    if dropout_p:
+        weights = F.dropout(weights, dropout_p)
+    return weights.to(value.dtype) @ value
+
+
+def auto_attention(query: torch.Tensor,
+                   key: torch.Tensor,
+                   value: torch.Tensor,
+                   dropout_p: float = 0.0,
+                   scale: Optional[float] = None) -> torch.Tensor:
+    """On CPU, the explicit kernel for bf16/fp16 inputs (e.g. a teacher
+    under autocast) or fewer than 64 keys, where torch's fused kernel is
+    the slower one; the fused ``scaled_dot_product_attention`` otherwise
+    (longer fp32 sequences on CPU, and every GPU)."""
+    if query.device.type == 'cpu' and (query.dtype in LOW_PRECISION or
+                                       key.shape[-2] <= EXPLICIT_MAX_KEYS):
+        return explicit_attention(query, key, value, dropout_p, scale)
+    return F.scaled_dot_product_attention(
+        query, key, value, dropout_p=dropout_p, scale=scale)
+
+
+ATTENTION = {
+    'sdpa': F.scaled_dot_product_attention,
+    'explicit': explicit_attention,
+    'auto': auto_attention,
+}

@@ -1,0 +1,74 @@
+"""Time the attention kernels of ``accel.attention`` side by side.
+
+    python tools/analysis_tools/benchmark_attention.py
+        [--shapes B,HEADS,N,D ...] [--rounds 20] [--threads 2]
+
+For each (B, heads, N, d), on this machine's CPU, it prints the median
+time of torch's fused ``scaled_dot_product_attention`` ('sdpa') and of the
+explicit two-matmul kernel, and explicit / sdpa, in three settings:
+a forward in fp32 and one under bf16 autocast (a teacher's, under
+inference mode), and a forward and backward in fp32 (CAKD's PCA
+projector). Q, K and V are strided views of one (B, N, 3, heads, d)
+tensor, as a qkv linear outputs them. The kernels alternate within each
+round. Freed memory is kept in the process (``accel.keep_cpu_memory``, the
+CPU default): without it the large score tensors are page-faulted in
+afresh at every call, which this would time instead. ``'auto'`` uses
+the explicit kernel on CPU for bf16/fp16 inputs only; this prints what
+that rests on.
+"""
+import argparse
+import statistics
+import time
+
+import torch
+import torch.nn.functional as F
+
+from mmcakd.models.utils.attention import explicit_attention
+from mmcakd.utils import cpu_memory
+
+KERNELS = dict(sdpa=F.scaled_dot_product_attention,
+               explicit=explicit_attention)
+SHAPES = ('128,4,50,32', '8,24,49,32', '8,12,197,64', '64,3,197,64',
+          '8,12,785,64')
+
+
+def step(kernel, qkv: torch.Tensor, setting: str) -> None:
+    if setting == 'fp32 fwd+bwd':
+        x = qkv.detach().requires_grad_()
+        kernel(*x.permute(2, 0, 3, 1, 4).unbind(0)).sum().backward()
+        return
+    with torch.inference_mode(), torch.autocast(
+            'cpu', dtype=torch.bfloat16, enabled=setting == 'bf16 fwd'):
+        kernel(*qkv.permute(2, 0, 3, 1, 4).unbind(0))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--shapes', nargs='+', default=SHAPES,
+                        help='B,HEADS,N,D')
+    parser.add_argument('--rounds', type=int, default=20)
+    parser.add_argument('--threads', type=int, default=2)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    cpu_memory.keep_freed_memory()
+    print(f'{args.threads} threads, median of {args.rounds} rounds')
+    for shape in args.shapes:
+        B, heads, N, d = (int(s) for s in shape.split(','))
+        qkv = torch.randn(B, N, 3, heads, d)
+        for setting in ('fp32 fwd', 'bf16 fwd', 'fp32 fwd+bwd'):
+            times = {name: [] for name in KERNELS}
+            for r in range(args.rounds + 2):  # two warm-up rounds
+                for name, kernel in KERNELS.items():
+                    tic = time.perf_counter()
+                    step(kernel, qkv, setting)
+                    if r >= 2:
+                        times[name].append(time.perf_counter() - tic)
+            ms = {k: statistics.median(v) * 1e3 for k, v in times.items()}
+            print(f'  B={B:<3} heads={heads:<2} N={N:<3} d={d:<2} '
+                  f'{setting:<12}  sdpa {ms["sdpa"]:8.2f} ms  explicit '
+                  f'{ms["explicit"]:8.2f} ms  explicit/sdpa '
+                  f'{ms["explicit"] / ms["sdpa"]:.2f}')
+
+
+if __name__ == '__main__':
+    main()
