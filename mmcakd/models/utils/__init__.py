@@ -7,7 +7,8 @@ from .sync_batch_norm import SyncBatchNormAnyDevice
 from .teacher_reader import TeacherFeatures, TeacherReader
 
 __all__ = [
-    'Acceleration', 'compile_hook_free', 'align_to_grid', 'load_weights', 'read_state_dict', 'FeatureTap',
+    'Acceleration', 'compile_hook_free', 'align_to_grid', 'load_weights',
+    'read_state_dict', 'FeatureTap',
     'get_submodule', 'SeededRandom', 'SyncBatchNormAnyDevice',
     'TeacherFeatures', 'TeacherReader'
 ]

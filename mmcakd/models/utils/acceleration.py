@@ -124,9 +124,9 @@ class Acceleration:
             the softmax in fp32) or ``'auto'`` (on CPU explicit for bf16 or
             fp16 inputs, such as a teacher under ``teacher_dtype``, and for
             fewer than 64 keys, where torch's fused kernel is the slower
-            one; sdpa otherwise). The same function up to rounding. Swin's window attention is
-            explicit already; for a Swin teacher only Attn_T and the
-            projector change kernel.
+            one; sdpa otherwise). The same function up to rounding.
+            Swin's window attention is explicit already; for a Swin
+            teacher only Attn_T and the projector change kernel.
 
     A switch the machine cannot honour (bf16/fp16 autocast it does not
     support, ``torch.compile`` without a C++ compiler on CPU,

@@ -32,9 +32,9 @@ def explicit_attention(query: torch.Tensor,
     Under bf16/fp16 autocast the scores come out in the low precision;
     their softmax is computed in fp32 and rounded back for the second
     matmul. Those are the values of a low-precision softmax (which also
-    computes in fp32) up to rounding, but on CPU torch's bf16 softmax is several times
-    slower over rows that are not a multiple of its vector width (2.6x at
-    50 tokens).
+    computes in fp32) up to rounding, but on CPU torch's bf16 softmax is
+    several times slower over rows that are not a multiple of its vector
+    width (2.6x at 50 tokens).
     """
     scale = query.shape[-1]**-0.5 if scale is None else scale
     weights = torch.softmax(

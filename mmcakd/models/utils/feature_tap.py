@@ -16,7 +16,8 @@ def get_submodule(model: nn.Module, name: str, field: str) -> nn.Module:
         hint = f'closest: {", ".join(close)}' if close else \
             f'e.g. {", ".join(names[:5])}'
         raise ValueError(
-            f'{field}={name!r} names no module of the model ({hint})') from None
+            f'{field}={name!r} names no module of the model ({hint})'
+        ) from None
 
 
 class FeatureTap:
