@@ -14,10 +14,10 @@ import torch.nn.functional as F
 # Where 'auto' takes the explicit kernel on CPU: low-precision inputs, and
 # short sequences in any precision. Measured on 2 cores
 # (tools/analysis_tools/benchmark_attention.py, docs/cakd_config.md):
-# explicit / fused time is 0.55-0.72 in bf16 at 49-785 keys; in fp32 it is
-# 0.63-0.73 at 49-50 keys but 0.98-1.29 at 64-785 (forward), and the
-# explicit kernel takes CAKD's whole Fashion-MNIST step (the PCA
-# projector's attention over 49 keys, with its backward) 0.93x.
+# explicit / fused time is 0.53-0.78 in bf16 at 49-785 keys; in fp32,
+# 0.64-0.69 at 49-50 keys (0.92-0.97 with the backward) but 0.93-1.36 at
+# 64-785 (0.98-1.14 with the backward); and 'auto' against 'sdpa' takes
+# CAKD's Fashion-MNIST step, whose PCA attention has 49 keys, to 0.90x.
 LOW_PRECISION = (torch.bfloat16, torch.float16)
 EXPLICIT_MAX_KEYS = 63
 
