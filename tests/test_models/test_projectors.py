@@ -117,17 +117,23 @@ def test_pca_gradient_flows_only_through_kept_elements(monkeypatch):
 def test_pca_conv_layout_changes_nothing(batch, channels,
                                          last_dim_contiguous):
     # The conv runs channels-last when its output is larger than its weight
-    # (per output channel), else in the standard layout: the tokens are the
-    # same either way, and in the first case already token-contiguous.
+    # (per output channel), else in the standard layout: the tokens and
+    # the gradients are the same either way (up to rounding), and in the
+    # first case the tokens are already contiguous.
     torch.manual_seed(0)
     pca = PCAProjector(channels, 8, num_heads=2)
-    feat = torch.randn(batch, channels, 7, 7)
+    feat = torch.randn(batch, channels, 7, 7, requires_grad=True)
     tokens = pca.project_tokens(feat)
+    grad = torch.randn_like(tokens)
+    params = (feat, pca.qkv.weight, pca.qkv.bias)
+    got = torch.autograd.grad(tokens, params, grad)
     expected = torch.nn.functional.conv2d(
         feat, pca.qkv.weight, pca.qkv.bias, padding=1)
     expected = expected.flatten(2).transpose(1, 2).reshape(batch, 49, 3, 2,
                                                            4)
     torch.testing.assert_close(tokens, expected)
+    for a, b in zip(got, torch.autograd.grad(expected, params, grad)):
+        torch.testing.assert_close(a, b, atol=1e-4, rtol=1e-4)
     assert tokens.is_contiguous() == last_dim_contiguous
 
 

@@ -6,15 +6,15 @@
 For each (B, heads, N, d), on this machine's CPU, it prints the median
 time of torch's fused ``scaled_dot_product_attention`` ('sdpa') and of the
 explicit two-matmul kernel, and explicit / sdpa, in three settings:
-a forward in fp32 and one under bf16 autocast (a teacher's, under
+a forward in fp32 and one in bf16 under autocast (a teacher's, under
 inference mode), and a forward and backward in fp32 (CAKD's PCA
 projector). Q, K and V are strided views of one (B, N, 3, heads, d)
-tensor, as a qkv linear outputs them. The kernels alternate within each
-round. Freed memory is kept in the process (``accel.keep_cpu_memory``, the
+tensor, as a qkv linear outputs them (in bf16 under a bf16 teacher). The
+kernels alternate within each round. Freed memory is kept in the process (``accel.keep_cpu_memory``, the
 CPU default): without it the large score tensors are page-faulted in
 afresh at every call, which this would time instead. ``'auto'`` uses
-the explicit kernel on CPU for bf16/fp16 inputs only; this prints what
-that rests on.
+the explicit kernel on CPU for bf16/fp16 inputs and for fewer than 64
+keys; this prints what that rests on.
 """
 import argparse
 import statistics
@@ -33,12 +33,14 @@ SHAPES = ('128,4,50,32', '8,24,49,32', '8,12,197,64', '64,3,197,64',
 
 
 def step(kernel, qkv: torch.Tensor, setting: str) -> None:
+    """One call of ``kernel`` on Q, K, V read from ``qkv`` (B, N, 3, heads,
+    d), in ``setting``."""
     if setting == 'fp32 fwd+bwd':
         x = qkv.detach().requires_grad_()
         kernel(*x.permute(2, 0, 3, 1, 4).unbind(0)).sum().backward()
         return
     with torch.inference_mode(), torch.autocast(
-            'cpu', dtype=torch.bfloat16, enabled=setting == 'bf16 fwd'):
+            'cpu', dtype=torch.bfloat16, enabled=qkv.dtype != torch.float32):
         kernel(*qkv.permute(2, 0, 3, 1, 4).unbind(0))
 
 
@@ -46,16 +48,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--shapes', nargs='+', default=SHAPES,
                         help='B,HEADS,N,D')
-    parser.add_argument('--rounds', type=int, default=20)
+    parser.add_argument('--rounds', type=int, default=20,
+                        help='timed rounds, at least 1')
     parser.add_argument('--threads', type=int, default=2)
     args = parser.parse_args()
+    if args.rounds < 1:
+        parser.error('--rounds must be at least 1')
     torch.set_num_threads(args.threads)
     cpu_memory.keep_freed_memory()
     print(f'{args.threads} threads, median of {args.rounds} rounds')
     for shape in args.shapes:
         B, heads, N, d = (int(s) for s in shape.split(','))
-        qkv = torch.randn(B, N, 3, heads, d)
-        for setting in ('fp32 fwd', 'bf16 fwd', 'fp32 fwd+bwd'):
+        fp32 = torch.randn(B, N, 3, heads, d)
+        for setting, qkv in (('fp32 fwd', fp32), ('bf16 fwd', fp32.bfloat16()),
+                             ('fp32 fwd+bwd', fp32)):
             times = {name: [] for name in KERNELS}
             for r in range(args.rounds + 2):  # two warm-up rounds
                 for name, kernel in KERNELS.items():
