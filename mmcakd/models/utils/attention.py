@@ -14,9 +14,9 @@ import torch.nn.functional as F
 # Where 'auto' takes the explicit kernel on CPU: low-precision inputs, and
 # short sequences in any precision. Measured on 2 cores
 # (tools/analysis_tools/benchmark_attention.py, docs/cakd_config.md):
-# explicit / fused time is 0.53-0.78 in bf16 at 49-785 keys; in fp32,
-# 0.64-0.69 at 49-50 keys (0.92-0.97 with the backward) but 0.93-1.36 at
-# 64-785 (0.98-1.14 with the backward); and 'auto' against 'sdpa' takes
+# explicit / fused time is 0.53-0.69 in bf16 at 49-785 keys; in fp32,
+# 0.69-0.76 at 49-50 keys (0.95-0.97 with the backward) but 0.95-1.34 at
+# 64-785 (0.99-1.08 with the backward); and 'auto' against 'sdpa' takes
 # CAKD's Fashion-MNIST step, whose PCA attention has 49 keys, to 0.90x.
 # The explicit kernel holds the (B, heads, N, N) scores in memory, which
 # the fused one does not: 'sdpa' is the choice for very long sequences.
