@@ -148,3 +148,11 @@ def test_unsupported_switch_falls_back_with_one_warning(monkeypatch):
 def test_bad_switch_names_its_field(kwargs, field):
     with pytest.raises(ValueError, match=field):
         Acceleration(**kwargs)
+
+
+def test_unknown_switch_is_named():
+    # e.g. a config written for the switch's former name
+    with pytest.raises(ValueError, match=r"unknown switch\(es\) "
+                       r"\['teacher_attention'\].*'attention'"):
+        Acceleration.from_config(dict(teacher_attention='sdpa'))
+    assert Acceleration.from_config(None).attention == 'auto'

@@ -84,7 +84,7 @@ class BaseDistiller(BaseModel):
         self.student_tap = (
             FeatureTap(self.student, student_stage, 'student_stage')
             if student_stage else None)
-        self.accel = Acceleration(**(accel or {}))
+        self.accel = Acceleration.from_config(accel)
         self.accel.attach(self.teacher, self.student)
         self.ramp = None
         self._register_load_state_dict_pre_hook(self._into_wrappers)

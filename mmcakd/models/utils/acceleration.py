@@ -1,5 +1,6 @@
 """Make the teacher and the student cheaper without changing what they do."""
 import dataclasses
+import inspect
 import shutil
 import warnings
 from typing import Any, Callable, Optional, Union
@@ -185,6 +186,18 @@ class Acceleration:
             raise ValueError(f'accel.attention={attention!r} must be one of '
                              f'{sorted(ATTENTION)}')
         self.attention = attention
+
+    @classmethod
+    def from_config(cls, cfg: Optional[dict]) -> 'Acceleration':
+        """Build from a config's ``model.accel`` dict (None: defaults),
+        naming any key that is not a switch."""
+        known = set(inspect.signature(cls).parameters)
+        unknown = sorted(set(cfg or {}) - known)
+        if unknown:
+            raise ValueError(f'accel: unknown switch(es) {unknown}; the '
+                             f'switches are {sorted(known)} '
+                             '(docs/cakd_config.md, "accel")')
+        return cls(**(cfg or {}))
 
     @property
     def attention_kernel(self) -> Callable:
