@@ -67,17 +67,16 @@ class PCAProjector(nn.Module):
         """(B, C_S, H, W) -> (B, N, 3, heads, d): Q_S, K_S, V_S (Eq. 1)."""
         B, _, H, W = feat.shape
         # The tokens are the conv output read channel-last. The layout the
-        # conv runs in decides which tensor gets reordered on every call:
-        # in channels-last (input and output), oneDNN reorders the weight
-        # and its gradient; in the standard layout, the output and its
-        # gradient are transposed to and from tokens (and attention over
-        # tokens whose last dim is strided falls back to a slower kernel).
-        # So it runs channels-last when the output is the larger of the
-        # two per output channel (B*H*W positions against C_S*k*k weights):
-        # a small stage at a large batch (Fashion-MNIST: 16 channels, 6,272
-        # positions, half the projector's time) but not a wide one
-        # (ResNet-50's layer4 into Swin-T: 2,048 channels, 392 positions).
-        # Same function either way; the result is a view of the conv output.
+        # conv runs in decides which tensor is reordered on every call: in
+        # channels-last (input and output), oneDNN reorders the weight and
+        # its gradient; in the standard layout, the output and its gradient
+        # are transposed to and from tokens. So it runs channels-last when
+        # the output is the larger of the two per output channel (B*H*W
+        # positions against C_S*k*k weights): a narrow stage at a large
+        # batch (Fashion-MNIST: 16 channels, 6,272 positions) but not a wide
+        # one (ResNet-50's layer4 into Swin-T: 2,048 channels, 392
+        # positions). Same function either way; the result is a view of the
+        # conv output.
         weight = self.qkv.weight
         layout = (torch.channels_last if B * H * W > weight[0].numel()
                   else torch.contiguous_format)

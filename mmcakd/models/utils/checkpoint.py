@@ -1,4 +1,4 @@
-"""Load third-party weights safely (``weights_only=True``), clear errors."""
+"""Load third-party weights safely (weights_only=True), with clear errors."""
 import os
 import os.path as osp
 import pickle
