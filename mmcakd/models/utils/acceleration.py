@@ -7,7 +7,6 @@ from typing import Any, Callable, Optional, Union
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from mmpretrain.models.utils.attention import \
     scaled_dot_product_attention_pyimpl
 from torch import nn
@@ -16,11 +15,10 @@ from mmcakd.utils.cpu_memory import keep_freed_memory
 from .attention import ATTENTION
 
 DTYPES = {'bf16': torch.bfloat16, 'fp16': torch.float16}
-# The kernels an attention module of the teacher may hold (mmpretrain's
-# MultiheadAttention holds one of the first two), which ``accel.attention``
-# replaces.
-KERNELS = (F.scaled_dot_product_attention,
-           scaled_dot_product_attention_pyimpl, *ATTENTION.values())
+# The kernels an attention module of the teacher may hold, which
+# ``accel.attention`` replaces: mmpretrain's MultiheadAttention holds torch's
+# fused one or mmpretrain's explicit one.
+KERNELS = (scaled_dot_product_attention_pyimpl, *ATTENTION.values())
 # The defaults of 'auto', per device (docs/cakd_config.md, "Speed").
 AUTO = {
     'cpu': dict(channels_last=False, teacher_dtype=None,
