@@ -2,7 +2,8 @@ import pytest
 import torch
 
 from mmcakd.models import GLProjector, PCAProjector
-from mmcakd.models.utils import align_to_grid
+from mmcakd.models.projectors.pca import PartialSubstitution
+from mmcakd.models.utils import SeededRandom, align_to_grid
 
 
 def reference_gl(gl: GLProjector, feat: torch.Tensor) -> torch.Tensor:
@@ -108,6 +109,31 @@ def test_pca_gradient_flows_only_through_kept_elements(monkeypatch):
     (mixed * weights).sum().backward()
     expected = torch.where(taken, 0.0, weights).permute(1, 3, 0, 2, 4)
     torch.testing.assert_close(own.grad, expected)
+
+
+@pytest.mark.parametrize('used', [(0, 1, 2, 3), (0, 1, 2), (2, 3), (3, )])
+def test_partial_substitution_matches_autograd_through_lerp(used):
+    # The fused function against the composed ops it replaces: the same
+    # values, and the same bits of the student's gradient for any subset of
+    # outputs used (unused ones get no gradient, as with views).
+    torch.manual_seed(0)
+    student = torch.randn(3, 10, 3, 2, 4, requires_grad=True)
+    teacher = torch.randn(3, 11, 3, 2, 4)[:, 1:]  # a prefix token dropped
+    take = SeededRandom().bernoulli(student.shape, 0.5, student.device,
+                                    dtype=student.dtype)
+    got = PartialSubstitution.apply(student, teacher, take)
+    mixed = torch.lerp(student, teacher, take)
+    expected = (*mixed.permute(2, 0, 3, 1, 4).unbind(0),
+                student[:, :, 2].transpose(1, 2))
+    weights = [torch.randn(3, 2, 10, 4) for _ in range(4)]
+    for a, b in zip(got, expected):
+        assert a.is_contiguous() and torch.equal(a, b)
+
+    def grad(outputs):
+        loss = sum((outputs[i] * weights[i]).sum() for i in used)
+        return torch.autograd.grad(loss, student)[0]
+
+    torch.testing.assert_close(grad(got), grad(expected), rtol=0, atol=0)
 
 
 @pytest.mark.parametrize('batch,channels,last_dim_contiguous', [

@@ -64,3 +64,19 @@ def test_bernoulli_stream_resumes_from_the_saved_state():
     other.set_extra_state(state)
     assert torch.equal(other.bernoulli((1000, ), 0.5, cpu), expected)
     assert not torch.equal(rand.bernoulli((1000, ), 0.5, cpu), expected)
+
+
+@pytest.mark.parametrize('p', [0.0, 0.3, 0.5, 13 / 128, 1.0])
+def test_bernoulli_in_a_number_dtype_is_the_same_draw(p):
+    # A float mask (the PCA substitution's 0/1 weight) holds the same draw
+    # as the bool one from the same stream.
+    cpu = torch.device('cpu')
+    rand = SeededRandom()
+    state = rand.get_extra_state()
+    bools = rand.bernoulli((37, 11), p, cpu)
+    for dtype in (torch.float32, torch.bfloat16, torch.float64):
+        rand = SeededRandom()
+        rand.set_extra_state(state)
+        numbers = rand.bernoulli((37, 11), p, cpu, dtype=dtype)
+        assert numbers.dtype == dtype
+        assert torch.equal(numbers, bools.to(dtype))

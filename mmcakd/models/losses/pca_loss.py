@@ -1,6 +1,4 @@
 """L_pca, the attention-space loss of the PCA projector (paper Eq. 4)."""
-import math
-
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -32,7 +30,7 @@ class PCALoss(nn.Module):
     @staticmethod
     def relation(v: torch.Tensor) -> torch.Tensor:
         """V V^T / sqrt(d): (B, heads, N, d) -> (B, heads, N, N)."""
-        return v @ v.transpose(-2, -1) / math.sqrt(v.shape[-1])
+        return Gram.apply(v, v.shape[-1]**-0.5)
 
     def forward(self, attn_s: torch.Tensor, v_s: torch.Tensor,
                 attn_t: torch.Tensor, v_t: torch.Tensor) -> torch.Tensor:
@@ -41,3 +39,22 @@ class PCALoss(nn.Module):
             loss = loss + self.vv_weight * F.mse_loss(
                 self.relation(v_s), self.relation(v_t.to(v_s.dtype)))
         return loss
+
+
+class Gram(torch.autograd.Function):
+    """scale * V V^T, (..., N, d) -> (..., N, N), with a one-matmul
+    backward: d V = scale * (G + G^T) V for the incoming gradient G, where
+    autograd through ``v @ v.transpose(-2, -1)`` takes two matmuls (one
+    per operand) and their sum."""
+
+    @staticmethod
+    def forward(ctx, v: torch.Tensor, scale: float) -> torch.Tensor:
+        ctx.scale = scale
+        if v.requires_grad:
+            ctx.save_for_backward(v)
+        return (v @ v.transpose(-2, -1)).mul_(scale)
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor):
+        v, = ctx.saved_tensors
+        return ((grad + grad.transpose(-2, -1)) @ v).mul_(ctx.scale), None

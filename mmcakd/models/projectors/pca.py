@@ -27,11 +27,10 @@ class PCAProjector(nn.Module):
 
     Layout: the substitution runs on (B, N, 3, heads, d) tensors, the layout
     of a Transformer's qkv linear output (the teacher's, read without a
-    copy); the student's are a view of the convolution output, and Q, K and
-    V views of the result. The draw takes as few random bits per element
-    as p needs, one at p = 0.5 (``SeededRandom.bernoulli``), and the
-    choice is a ``lerp`` with a 0/1 weight: exact, and with the gradient of
-    ``where``.
+    copy); the student's are a view of the convolution output. The draw
+    takes as few random bits per element as p needs, one at p = 0.5
+    (``SeededRandom.bernoulli``), and :class:`PartialSubstitution` makes
+    the choice and hands out Q, K, V per head.
 
     Args:
         in_channels (int): C_S, channels of the (aligned) student map.
@@ -104,11 +103,57 @@ class PCAProjector(nn.Module):
             (unsubstituted) value, used by the VV^T term of L_pca.
         """
         qkv_s = self.project_tokens(feat)
-        mixed = qkv_s
         if self.training and teacher_qkv is not None and self.p > 0:
-            take = self.random.bernoulli(qkv_s.shape, self.p, qkv_s.device)
-            mixed = torch.lerp(qkv_s, teacher_qkv.to(qkv_s.dtype),
-                               take.to(qkv_s.dtype))
-        q, k, v = mixed.permute(2, 0, 3, 1, 4).unbind(0)
-        v_s = qkv_s[:, :, 2].transpose(1, 2)
+            take = self.random.bernoulli(qkv_s.shape, self.p, qkv_s.device,
+                                         dtype=qkv_s.dtype)
+            q, k, v, v_s = PartialSubstitution.apply(
+                qkv_s, teacher_qkv.to(qkv_s.dtype), take)
+        else:
+            q, k, v = qkv_s.permute(2, 0, 3, 1, 4).unbind(0)
+            v_s = v
         return self.kernel(q, k, v), v_s
+
+
+class PartialSubstitution(torch.autograd.Function):
+    """g(M) of paper Eq. 3 for Q, K and V at once, split into heads.
+
+    forward(student, teacher, take):
+        student, teacher: (B, N, 3, heads, d), Q, K, V as a qkv linear
+            outputs them; take: the same shape, 1 where the teacher's
+            element is taken and 0 where the student's is kept.
+        Returns (q, k, v, v_s), each (B, heads, N, d) and contiguous (the
+        layout a batched matmul reads without a copy): the substituted Q,
+        K, V and the student's own V.
+
+    The gradient reaches ``student`` through the kept elements only:
+    d student = d(q, k, v) * (1 - take), plus d v_s on the V part. The same
+    as autograd through ``lerp`` and views, but composed ops would write
+    that gradient several times (stacking q, k, v, then 1 - take and the
+    product, then a zero-filled copy for v_s and the sum); this writes it
+    once. ``teacher`` and ``take`` get no gradient.
+    """
+
+    @staticmethod
+    def forward(ctx, student: torch.Tensor, teacher: torch.Tensor,
+                take: torch.Tensor) -> Tuple[torch.Tensor, ...]:
+        ctx.save_for_backward(take)
+        ctx.set_materialize_grads(False)
+        mixed = torch.lerp(student, teacher, take)  # exact for 0/1 take
+        q, k, v = mixed.permute(2, 0, 3, 1, 4).contiguous().unbind(0)
+        return q, k, v, student[:, :, 2].transpose(1, 2).contiguous()
+
+    @staticmethod
+    def backward(ctx, *grads: Optional[torch.Tensor]):
+        take, = ctx.saved_tensors
+        grad = take.new_empty(take.shape)
+        for i, g in enumerate(grads[:3]):  # Q, K, V
+            out = grad[:, :, i]
+            if g is None:
+                out.zero_()
+            else:
+                # g - g * take: the same bits as g * (1 - take).
+                g = g.transpose(1, 2)
+                torch.addcmul(g, g, take[:, :, i], value=-1, out=out)
+        if grads[3] is not None:
+            grad[:, :, 2] += grads[3].transpose(1, 2)
+        return grad, None, None

@@ -36,9 +36,12 @@ class SeededRandom(nn.Module):
             self._generator = gen
         return gen
 
-    def bernoulli(self, shape: Sequence[int], p: float,
-                  device: torch.device) -> torch.Tensor:
-        """A bool mask of ``shape``, each element True with probability p.
+    def bernoulli(self,
+                  shape: Sequence[int],
+                  p: float,
+                  device: torch.device,
+                  dtype: torch.dtype = torch.bool) -> torch.Tensor:
+        """A mask of ``shape``, each element True (1) with probability p.
 
         Each element takes the fewest random bits b in (1, 2, 4, 8) that
         express p exactly as m / 2^b (one bit for p = 0.5), else 16 bits
@@ -46,6 +49,8 @@ class SeededRandom(nn.Module):
         64 at a time from ``randint``. On CPU this is far cheaper than
         ``torch.rand``, which makes one Mersenne Twister call per element,
         and at p = 0.5 sixteen times fewer draws than 16 bits each.
+        ``dtype``: the mask's, bool or 0/1 numbers (a float ``dtype`` gives
+        a 0/1 weight drawn straight into it, without a conversion pass).
         """
         if not 0.0 <= p <= 1.0:
             raise ValueError(f'bernoulli: p={p} must be in [0, 1]')
@@ -53,14 +58,14 @@ class SeededRandom(nn.Module):
         bits = next((b for b in (1, 2, 4, 8) if (p * 2**b).is_integer()), 16)
         m = round(p * 2**bits)
         if m == 2**bits:  # p = 1 (a 16-bit threshold would overflow int16)
-            return torch.ones(shape, dtype=torch.bool, device=device)
+            return torch.ones(shape, dtype=dtype, device=device)
         n = math.prod(shape)
         words = torch.randint(
             -2**63, 2**63 - 1, (-(-n * bits // 64), ), device=device,
             dtype=torch.int64, generator=self.generator(device))
         if bits == 16:
             # int16 lanes are uniform on [-2^15, 2^15): x < t w.p. m / 2^16.
-            mask = words.view(torch.int16) < m - 2**15
+            mask = (words.view(torch.int16) < m - 2**15).to(dtype)
         else:
             # Each byte holds 8 / b fields: look its mask row up in a
             # 256-row table (the b-bit field at offset s is < m exactly when
@@ -68,6 +73,7 @@ class SeededRandom(nn.Module):
             shifts = torch.arange(0, 8, bits, device=device)
             table = (torch.arange(256, device=device)[:, None]
                      & ((2**bits - 1) << shifts)) < (m << shifts)
+            table = table.to(dtype)
             mask = torch.index_select(table, 0, words.view(torch.uint8).long())
         return mask.flatten()[:n].view(shape)
 

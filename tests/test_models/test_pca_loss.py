@@ -1,0 +1,33 @@
+"""L_pca (paper Eq. 4) and its value-relation matmul."""
+import math
+
+import torch
+
+from mmcakd.models.losses.pca_loss import Gram, PCALoss
+
+
+def test_gram_is_scaled_v_vt_with_its_gradient():
+    v = torch.randn(2, 3, 5, 4, dtype=torch.float64, requires_grad=True)
+    torch.autograd.gradcheck(lambda x: Gram.apply(x, 0.5), (v, ))
+    out = Gram.apply(v, 0.5)
+    torch.testing.assert_close(out, v @ v.transpose(-2, -1) * 0.5)
+    # A gradient that is not symmetric: both operands' parts are summed.
+    g = torch.randn_like(out)
+    got = torch.autograd.grad(out, v, g)[0]
+    expected = torch.autograd.grad(v @ v.transpose(-2, -1) * 0.5, v, g)[0]
+    torch.testing.assert_close(got, expected)
+
+
+def test_pca_loss_is_eq4_written_out():
+    torch.manual_seed(0)
+    attn_s, v_s, attn_t, v_t = (torch.randn(2, 4, 9, 8) for _ in range(4))
+    loss = PCALoss(attn_weight=0.2, vv_weight=0.05)(attn_s, v_s, attn_t, v_t)
+    d = 8
+    rel_s = torch.einsum('bhnd,bhmd->bhnm', v_s, v_s) / math.sqrt(d)
+    rel_t = torch.einsum('bhnd,bhmd->bhnm', v_t, v_t) / math.sqrt(d)
+    expected = (0.2 * ((attn_s - attn_t)**2).mean() + 0.05 *
+                ((rel_s - rel_t)**2).mean())
+    torch.testing.assert_close(loss, expected)
+    # Without the relation term only the attention term is left.
+    alone = PCALoss(attn_weight=0.2, vv_weight=0.0)(attn_s, v_s, attn_t, v_t)
+    torch.testing.assert_close(alone, 0.2 * ((attn_s - attn_t)**2).mean())
