@@ -4,8 +4,8 @@ Against the eager fp32 teacher, on real Fashion-MNIST test images and the
 committed teacher:
 
 - fp32 switches (inference mode, channels-last, compiled regions, the
-  explicit attention kernel; kept memory and fused optimizers are on too
-  but touch no teacher output):
+  explicit attention kernel, oneDNN linear layers; kept memory and fused
+  optimizers are on too but touch no teacher output):
   teacher logits, tokens, Q/K/V and attention equal within 1e-4 (absolute);
 - with the teacher in bf16 on top (each attention kernel): relative
   error (Frobenius) <= 2% for every tensor, and top-1 predictions agree
@@ -26,6 +26,7 @@ from mmcakd.datasets import FashionMNISTSplit
 from mmcakd.engine import DistillerOptimWrapperConstructor
 from mmcakd.models.utils import Acceleration
 from mmcakd.models.utils.attention import explicit_attention
+from mmcakd.models.utils.onednn_linear import OneDNNLinear
 from mmcakd.registry import MODELS
 from mmcakd.utils import model_config, register_all_modules
 
@@ -34,7 +35,7 @@ from ..conftest import ROOT
 CAKD = osp.join(ROOT, 'configs/cakd/vit-tiny_resnet-tiny_fashion-mnist.py')
 FP32 = dict(inference_mode=True, channels_last=True, compile_teacher=True,
             keep_cpu_memory=True, fused_optimizer=True,
-            attention='explicit')
+            attention='explicit', onednn_linear=True)
 BF16 = dict(FP32, teacher_dtype='bf16')
 needs_bf16 = pytest.mark.skipif(
     not torch.ops.mkldnn._is_mkldnn_bf16_supported(),
@@ -47,7 +48,8 @@ def distiller(accel, **model):
     cfg = Config.fromfile(CAKD)
     plain = dict(inference_mode=False, channels_last=False,
                  teacher_dtype=None, keep_cpu_memory=False,
-                 fused_optimizer=False, attention='sdpa')
+                 fused_optimizer=False, attention='sdpa',
+                 onednn_linear=False)
     cfg.model.accel = dict(plain, **accel)
     cfg.model.update(model)
     torch.manual_seed(0)
@@ -90,6 +92,11 @@ def test_fp32_switches_change_nothing(reference):
     assert model.pca.kernel is explicit_attention
     assert all(m.attn.scaled_dot_product_attention is explicit_attention
                for m in model.teacher.backbone.layers)
+    # Every nn.Linear of the distiller, the teacher's included.
+    assert all(type(m) is OneDNNLinear for m in model.modules()
+               if isinstance(m, torch.nn.Linear))
+    assert isinstance(model.teacher.backbone.layers[0].attn.qkv,
+                      OneDNNLinear)
     for name in ('logits', 'tokens', 'q', 'k', 'v', 'attn'):
         a, b = getattr(out, name), getattr(ref, name)
         assert a.dtype == torch.float32 and not a.is_inference()
@@ -144,6 +151,7 @@ def test_unsupported_switch_falls_back_with_one_warning(monkeypatch):
     (dict(compile_teacher=1), 'accel.compile_teacher'),
     (dict(keep_cpu_memory='yes'), 'accel.keep_cpu_memory'),
     (dict(attention='flash'), 'accel.attention'),
+    (dict(onednn_linear='yes'), 'accel.onednn_linear'),
 ])
 def test_bad_switch_names_its_field(kwargs, field):
     with pytest.raises(ValueError, match=field):

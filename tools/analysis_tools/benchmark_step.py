@@ -64,7 +64,7 @@ PARTS = ('student', 'teacher', 'distiller')
 PLAIN = dict(compile_teacher=False, compile_student=False,
              channels_last=False, inference_mode=False, teacher_dtype=None,
              keep_cpu_memory=False, fused_optimizer=False,
-             attention='sdpa')
+             attention='sdpa', onednn_linear=False)
 
 
 def parse_args(argv=None) -> argparse.Namespace:

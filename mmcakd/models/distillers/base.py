@@ -93,6 +93,7 @@ class BaseDistiller(BaseModel):
         """``fn(inputs)``, a teacher forward or a reader of its features,
         without autograd and with the ``accel`` switches; its tensors are
         fp32 targets."""
+        self.accel.prepare(self)
         return self.accel.run_teacher(fn, inputs)
 
     @staticmethod

@@ -13,6 +13,7 @@ from torch import nn
 
 from mmcakd.utils.cpu_memory import keep_freed_memory
 from .attention import ATTENTION
+from .onednn_linear import use_onednn_linear
 
 DTYPES = {'bf16': torch.bfloat16, 'fp16': torch.float16}
 # The kernels an attention module of the teacher may hold, which
@@ -22,9 +23,11 @@ KERNELS = (scaled_dot_product_attention_pyimpl, *ATTENTION.values())
 # The defaults of 'auto', per device (docs/cakd_config.md, "Speed").
 AUTO = {
     'cpu': dict(channels_last=False, teacher_dtype=None,
-                keep_cpu_memory=True, fused_optimizer=True),
+                keep_cpu_memory=True, fused_optimizer=True,
+                onednn_linear=True),
     'cuda': dict(channels_last=True, teacher_dtype='bf16',
-                 keep_cpu_memory=False, fused_optimizer=True),
+                 keep_cpu_memory=False, fused_optimizer=True,
+                 onednn_linear=False),
 }
 
 
@@ -126,10 +129,19 @@ class Acceleration:
             one; sdpa otherwise). The same function up to rounding.
             Swin's window attention is explicit already; for a Swin
             teacher only Attn_T and the projector change kernel.
+        onednn_linear (bool | 'auto'): Compute the fp32 ``nn.Linear``
+            layers of the whole distiller (teacher, student, projectors,
+            discriminator) on CPU with oneDNN, as 1x1 convolutions
+            (:mod:`mmcakd.models.utils.onednn_linear`), instead of MKL's
+            sgemm, which is about half as fast on AMD CPUs. The same
+            function up to rounding; GPU tensors are left to ``F.linear``.
+            Applied at the first training step, with compilation.
+            'auto': True on CPU, False on CUDA.
 
     A switch the machine cannot honour (bf16/fp16 autocast it does not
     support, ``torch.compile`` without a C++ compiler on CPU,
-    ``keep_cpu_memory`` without glibc) falls back to the plain way with one
+    ``keep_cpu_memory`` without glibc, ``onednn_linear`` in a torch built
+    without oneDNN) falls back to the plain way with one
     warning naming the switch; a compilation that fails later falls back to
     eager too (dynamo's ``suppress_errors``).
     """
@@ -142,12 +154,14 @@ class Acceleration:
                  teacher_dtype: Optional[str] = 'auto',
                  keep_cpu_memory: Union[bool, str] = 'auto',
                  fused_optimizer: Union[bool, str] = 'auto',
-                 attention: str = 'auto') -> None:
+                 attention: str = 'auto',
+                 onednn_linear: Union[bool, str] = 'auto') -> None:
         device = _device()
         for name, value in (('channels_last', channels_last),
                             ('teacher_dtype', teacher_dtype),
                             ('keep_cpu_memory', keep_cpu_memory),
-                            ('fused_optimizer', fused_optimizer)):
+                            ('fused_optimizer', fused_optimizer),
+                            ('onednn_linear', onednn_linear)):
             if value == 'auto':
                 value = AUTO[device][name]
             setattr(self, name, value)
@@ -156,7 +170,8 @@ class Acceleration:
                             ('channels_last', self.channels_last),
                             ('inference_mode', inference_mode),
                             ('keep_cpu_memory', self.keep_cpu_memory),
-                            ('fused_optimizer', self.fused_optimizer)):
+                            ('fused_optimizer', self.fused_optimizer),
+                            ('onednn_linear', self.onednn_linear)):
             if not isinstance(value, bool):
                 raise ValueError(f'accel.{name}={value!r} must be True, '
                                  "False (or 'auto' where allowed)")
@@ -168,6 +183,7 @@ class Acceleration:
         self.inference_mode = inference_mode
         self.device = device
         self._to_compile: list = []
+        self._prepared = False
         if self.keep_cpu_memory:
             self.keep_cpu_memory = keep_freed_memory()
         if self.teacher_dtype and not self._autocast_supported():
@@ -175,6 +191,10 @@ class Acceleration:
                           f'supported on this {device}; the teacher runs in '
                           'fp32')
             self.teacher_dtype = None
+        if self.onednn_linear and not torch.backends.mkldnn.is_available():
+            warnings.warn('accel.onednn_linear: this torch has no oneDNN; '
+                          'linear layers run as they are')
+            self.onednn_linear = False
         if (compile_teacher or compile_student) and not self._can_compile():
             warnings.warn('accel.compile_teacher/compile_student: '
                           'torch.compile needs a C++ compiler on CPU and '
@@ -218,8 +238,8 @@ class Acceleration:
     def attach(self, teacher: nn.Module, student: nn.Module) -> None:
         """Put the models in channels-last layout now (before the runner
         moves them to their device, which keeps the layout, and wraps them
-        in DDP); compile them at the first :meth:`run_teacher`, once every
-        hook of the distiller is in place."""
+        in DDP) and give the teacher the attention kernel; the rest waits
+        for :meth:`prepare`."""
         self._to_compile = [m for m, on in ((teacher, self.compile_teacher),
                                             (student, self.compile_student))
                             if on]
@@ -236,7 +256,16 @@ class Acceleration:
             student.to(memory_format=torch.channels_last)
             student.register_forward_pre_hook(_to_channels_last)
 
-    def _compile_once(self) -> None:
+    def prepare(self, model: nn.Module) -> None:
+        """Once, at the first teacher run (the distiller calls it), when
+        every part of ``model`` (the distiller) is built and every hook is
+        in place: the oneDNN linear layers over all of it, then the
+        compilation of the teacher and student."""
+        if self._prepared:
+            return
+        self._prepared = True
+        if self.onednn_linear:
+            use_onednn_linear(model)
         if not self._to_compile:
             return
         # A compilation that fails mid-run falls back to eager instead of
@@ -267,7 +296,6 @@ class Acceleration:
         """``fn(inputs)`` (a teacher forward, or a reader of its features)
         without autograd, in the teacher's precision; fp32 outputs that
         autograd may use (inference-mode tensors are cloned out)."""
-        self._compile_once()
         if self.channels_last and inputs.dim() == 4:
             inputs = inputs.contiguous(memory_format=torch.channels_last)
         grad_off = (torch.inference_mode()
