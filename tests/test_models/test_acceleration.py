@@ -97,7 +97,7 @@ def test_fp32_switches_change_nothing(reference):
                if isinstance(m, torch.nn.Linear))
     assert isinstance(model.teacher.backbone.layers[0].attn.qkv,
                       OneDNNLinear)
-    for name in ('logits', 'tokens', 'q', 'k', 'v', 'attn'):
+    for name in ('logits', 'tokens', 'q', 'k', 'v', 'attn', 'relation'):
         a, b = getattr(out, name), getattr(ref, name)
         assert a.dtype == torch.float32 and not a.is_inference()
         assert torch.allclose(a, b, atol=1e-4), name
@@ -109,7 +109,7 @@ def test_bf16_teacher_is_close_and_predicts_the_same(reference, kernel):
     batch, ref = reference
     out = teacher_outputs(
         distiller(dict(BF16, attention=kernel)), batch)
-    for name in ('logits', 'tokens', 'q', 'k', 'v', 'attn'):
+    for name in ('logits', 'tokens', 'q', 'k', 'v', 'attn', 'relation'):
         assert getattr(out, name).dtype == torch.float32
         assert relative_error(getattr(out, name), getattr(ref, name)) <= \
             0.02, name

@@ -236,6 +236,22 @@ def test_teacher_attention_paper_and_block():
     torch.testing.assert_close(t_paper.attn, patch)
     torch.testing.assert_close(t_paper.q, q[:, :, 1:])
     assert not torch.allclose(t_paper.attn, t_block.attn)
+    # The teacher's side of the V V^T term, over the patch tokens in both.
+    vv = v[:, :, 1:] @ v[:, :, 1:].transpose(-2, -1) / (C // 2)**0.5
+    torch.testing.assert_close(t_paper.relation, vv)
+    torch.testing.assert_close(t_block.relation, vv)
+
+
+def test_teacher_relation_only_when_the_vv_term_is_on():
+    inputs = batch()
+    for pca, wanted in ((dict(), True), (dict(vv_weight=0.0), False)):
+        model = distiller(pca=pca).train()
+        assert model.reader.relation is wanted
+        t = model.run_teacher(
+            model.reader, model.data_preprocessor(inputs, True)['inputs'])
+        assert (t.relation is not None) is wanted
+        losses = model(**model.data_preprocessor(inputs, True), mode='loss')
+        assert torch.isfinite(losses['loss_pca'])
 
 
 def test_block_attention_is_refused_for_swin():

@@ -3,7 +3,8 @@ import math
 
 import torch
 
-from mmcakd.models.losses.pca_loss import Gram, PCALoss
+from mmcakd.models.losses.pca_loss import PCALoss
+from mmcakd.models.utils.gram import Gram, value_relation
 
 
 def test_gram_is_scaled_v_vt_with_its_gradient():
@@ -21,7 +22,8 @@ def test_gram_is_scaled_v_vt_with_its_gradient():
 def test_pca_loss_is_eq4_written_out():
     torch.manual_seed(0)
     attn_s, v_s, attn_t, v_t = (torch.randn(2, 4, 9, 8) for _ in range(4))
-    loss = PCALoss(attn_weight=0.2, vv_weight=0.05)(attn_s, v_s, attn_t, v_t)
+    loss = PCALoss(attn_weight=0.2, vv_weight=0.05)(attn_s, v_s, attn_t,
+                                                    value_relation(v_t))
     d = 8
     rel_s = torch.einsum('bhnd,bhmd->bhnm', v_s, v_s) / math.sqrt(d)
     rel_t = torch.einsum('bhnd,bhmd->bhnm', v_t, v_t) / math.sqrt(d)
@@ -29,5 +31,6 @@ def test_pca_loss_is_eq4_written_out():
                 ((rel_s - rel_t)**2).mean())
     torch.testing.assert_close(loss, expected)
     # Without the relation term only the attention term is left.
-    alone = PCALoss(attn_weight=0.2, vv_weight=0.0)(attn_s, v_s, attn_t, v_t)
+    alone = PCALoss(attn_weight=0.2, vv_weight=0.0)(attn_s, v_s, attn_t,
+                                                    None)
     torch.testing.assert_close(alone, 0.2 * ((attn_s - attn_t)**2).mean())

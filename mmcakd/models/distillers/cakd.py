@@ -79,10 +79,13 @@ class CAKDDistiller(BaseDistiller):
                              "distil into, e.g. 'backbone.layer3'")
         super().__init__(teacher, student, teacher_ckpt, student_stage,
                          eval_teacher, data_preprocessor, init_cfg, accel)
+        vv_weight = None if pca is None else _check_weight(
+            pca.get('vv_weight', 0.05), 'pca.vv_weight')
         self.reader = TeacherReader(
             self.teacher,
             None if pca is None else pca.get('teacher_attn', 'paper'),
-            kernel=self.accel.attention_kernel)
+            kernel=self.accel.attention_kernel,
+            relation=bool(vv_weight))
         if mrt is not None and gl is None:
             raise ValueError('mrt needs gl: the discriminator judges the GL '
                              'projector\'s tokens; set mrt=None or enable gl')
@@ -98,12 +101,12 @@ class CAKDDistiller(BaseDistiller):
                      num_heads=heads, p=pca.pop('p', 0.5),
                      kernel=self.accel.attention_kernel))
             pca.pop('teacher_attn', None)  # used by the reader
+            pca.pop('vv_weight', None)
             self.pca_loss = MODELS.build(
                 dict(type='PCALoss',
                      attn_weight=_check_weight(
                          pca.pop('attn_weight', 0.2), 'pca.attn_weight'),
-                     vv_weight=_check_weight(
-                         pca.pop('vv_weight', 0.05), 'pca.vv_weight')))
+                     vv_weight=vv_weight))
             self._no_extra(pca, 'pca')
 
         self.gl = self.gl_loss = None
@@ -189,7 +192,8 @@ class CAKDDistiller(BaseDistiller):
         tokens = None
         if self.pca is not None:
             attn_s, v_s = self.pca(feat, t.qkv)
-            losses['loss_pca'] = w * self.pca_loss(attn_s, v_s, t.attn, t.v)
+            losses['loss_pca'] = w * self.pca_loss(attn_s, v_s, t.attn,
+                                                   t.relation)
         if self.gl is not None:
             h_s = self.gl(feat)
             losses['loss_gl'] = w * self.gl_loss(h_s, t.tokens)

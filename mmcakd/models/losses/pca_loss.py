@@ -1,8 +1,11 @@
 """L_pca, the attention-space loss of the PCA projector (paper Eq. 4)."""
+from typing import Optional
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from mmcakd.models.utils.gram import value_relation
 from mmcakd.registry import MODELS
 
 
@@ -12,13 +15,12 @@ class PCALoss(nn.Module):
 
     The value-relation term compares V V^T / sqrt(d) of student and teacher,
     both scaled (the release leaves the teacher's unscaled; method.md keeps
-    the paper's form).
+    the paper's form). The teacher's relation comes computed, like Attn_T,
+    in the teacher's run (:class:`TeacherReader`, ``relation=True``).
 
     Args:
         attn_weight (float): Weight of the attention term (release: 0.2).
         vv_weight (float): Weight of the value-relation term (release: 0.05).
-
-    Inputs are (B, heads, N, d).
     """
 
     def __init__(self, attn_weight: float = 1.0,
@@ -27,34 +29,19 @@ class PCALoss(nn.Module):
         self.attn_weight = attn_weight
         self.vv_weight = vv_weight
 
-    @staticmethod
-    def relation(v: torch.Tensor) -> torch.Tensor:
-        """V V^T / sqrt(d): (B, heads, N, d) -> (B, heads, N, N)."""
-        return Gram.apply(v, v.shape[-1]**-0.5)
-
     def forward(self, attn_s: torch.Tensor, v_s: torch.Tensor,
-                attn_t: torch.Tensor, v_t: torch.Tensor) -> torch.Tensor:
+                attn_t: torch.Tensor,
+                relation_t: Optional[torch.Tensor]) -> torch.Tensor:
+        """
+        Args:
+            attn_s, v_s: PCAttn_S and V_S, (B, heads, N, d).
+            attn_t: Attn_T, (B, heads, N, d).
+            relation_t: V_T V_T^T / sqrt(d), (B, heads, N, N); only read
+                when ``vv_weight`` is not 0.
+        """
         loss = self.attn_weight * F.mse_loss(attn_s, attn_t.to(attn_s.dtype))
         if self.vv_weight:
             loss = loss + self.vv_weight * F.mse_loss(
-                self.relation(v_s), self.relation(v_t.to(v_s.dtype)))
+                value_relation(v_s), relation_t.to(v_s.dtype))
         return loss
 
-
-class Gram(torch.autograd.Function):
-    """scale * V V^T, (..., N, d) -> (..., N, N), with a one-matmul
-    backward: d V = scale * (G + G^T) V for the incoming gradient G, where
-    autograd through ``v @ v.transpose(-2, -1)`` takes two matmuls (one
-    per operand) and their sum."""
-
-    @staticmethod
-    def forward(ctx, v: torch.Tensor, scale: float) -> torch.Tensor:
-        ctx.scale = scale
-        if v.requires_grad:
-            ctx.save_for_backward(v)
-        return (v @ v.transpose(-2, -1)).mul_(scale)
-
-    @staticmethod
-    def backward(ctx, grad: torch.Tensor):
-        v, = ctx.saved_tensors
-        return ((grad + grad.transpose(-2, -1)) @ v).mul_(ctx.scale), None

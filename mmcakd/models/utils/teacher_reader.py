@@ -14,6 +14,8 @@ import torch.nn.functional as F
 from mmpretrain.models.backbones import SwinTransformer, VisionTransformer
 from torch import nn
 
+from .gram import value_relation
+
 SUPPORTED = 'VisionTransformer, DistilledVisionTransformer (DeiT), ' \
     'SwinTransformer'
 
@@ -30,12 +32,15 @@ class TeacherFeatures:
             are (B, heads, N, d) views of it.
         grid: (H_T, W_T).
         attn: Attn_T, (B, heads, N, d), or None when not asked for.
+        relation: V_T V_T^T / sqrt(d), (B, heads, N, N), or None when not
+            asked for.
     """
     logits: torch.Tensor
     tokens: torch.Tensor
     qkv: torch.Tensor
     grid: Tuple[int, int]
     attn: Optional[torch.Tensor] = None
+    relation: Optional[torch.Tensor] = None
 
     @property
     def q(self) -> torch.Tensor:
@@ -75,6 +80,9 @@ class TeacherReader:
             softmax(q k^T / sqrt(d)) v, each (B, heads, N, d); torch's
             ``scaled_dot_product_attention`` by default (the distiller
             passes its ``accel.attention``).
+        relation (bool): Also compute V_T V_T^T / sqrt(d), the teacher's
+            side of L_pca's value-relation term, in the teacher's run (its
+            precision, no autograd) like Attn_T. Default False.
     """
 
     ATTENTION = ('paper', 'block')
@@ -82,13 +90,15 @@ class TeacherReader:
     def __init__(self,
                  teacher: nn.Module,
                  attention: Optional[str] = 'paper',
-                 kernel: Callable = F.scaled_dot_product_attention) -> None:
+                 kernel: Callable = F.scaled_dot_product_attention,
+                 relation: bool = False) -> None:
         if attention not in self.ATTENTION + (None, ):
             raise ValueError(f'pca.teacher_attn={attention!r} must be one '
                              f'of {self.ATTENTION}')
         self.teacher = teacher
         self.attention = attention
         self.kernel = kernel
+        self.relation = relation
         self._store: dict = {}
         self._handles: list = []
         backbone = getattr(teacher, 'backbone', None)
@@ -175,6 +185,8 @@ class TeacherReader:
         if self.attention == 'paper':
             attn = self.kernel(features.q, features.k, features.v)
         features.attn = attn
+        if self.relation:
+            features.relation = value_relation(features.v)
         return features
 
     def remove(self) -> None:
