@@ -8,8 +8,8 @@ from mmpretrain.models import VisionTransformer
 from torch import nn
 
 from mmcakd.models.utils import onednn_linear
-from mmcakd.models.utils.onednn_linear import (MIN_ROWS, OneDNNLinear,
-                                               linear_onednn,
+from mmcakd.models.utils.onednn_linear import (MIN_MACS, MIN_ROWS,
+                                               OneDNNLinear, linear_onednn,
                                                use_onednn_linear)
 
 
@@ -38,7 +38,7 @@ def test_linear_onednn_reads_strided_rows():
     torch.testing.assert_close(linear_onednn(x, weight), F.linear(x, weight))
 
 
-def test_layer_takes_onednn_for_long_fp32_cpu_inputs_only(monkeypatch):
+def test_layer_takes_onednn_for_large_fp32_cpu_products_only(monkeypatch):
     calls = []
     original = onednn_linear.linear_onednn
 
@@ -47,40 +47,49 @@ def test_layer_takes_onednn_for_long_fp32_cpu_inputs_only(monkeypatch):
         return original(*args)
 
     monkeypatch.setattr(onednn_linear, 'linear_onednn', spy)
-    layer = nn.Linear(8, 3)
+    layer = nn.Linear(256, 256)  # 256 rows: 2^24 multiply-adds
+    assert MIN_ROWS * 256 * 256 >= MIN_MACS
     assert use_onednn_linear(layer) == 1 and type(layer) is OneDNNLinear
-    long = torch.randn(MIN_ROWS // 2, 2, 8)
-    torch.testing.assert_close(layer(long),
-                               F.linear(long, layer.weight, layer.bias))
-    assert calls == [long.shape]
-    layer(torch.randn(MIN_ROWS - 1, 8))  # too short
-    copy.deepcopy(layer).double()(long.double())  # not fp32
+    x = torch.randn(MIN_ROWS // 2, 2, 256)
+    torch.testing.assert_close(layer(x), F.linear(x, layer.weight,
+                                                  layer.bias))
+    assert calls == [x.shape]
+    layer(torch.randn(MIN_ROWS - 1, 256))  # too few rows
+    small = nn.Linear(8, 3)
+    use_onednn_linear(small)
+    small(torch.randn(MIN_ROWS * 4, 8))  # too small a product
+    copy.deepcopy(layer).double()(x.double())  # not fp32
     with torch.autocast('cpu', dtype=torch.bfloat16):
-        assert layer(long).dtype == torch.bfloat16  # autocast's F.linear
+        assert layer(x).dtype == torch.bfloat16  # autocast's F.linear
     assert len(calls) == 1
 
 
-def test_swap_keeps_parameters_hooks_and_outputs():
+def test_swap_keeps_parameters_hooks_and_outputs(monkeypatch):
     torch.manual_seed(0)
-    vit = VisionTransformer(arch=dict(embed_dims=32, num_layers=2,
-                                      num_heads=2, feedforward_channels=64),
+    vit = VisionTransformer(arch=dict(embed_dims=128, num_layers=2,
+                                      num_heads=4, feedforward_channels=256),
                             img_size=28, patch_size=4, in_channels=1)
     vit.eval()  # (mmpretrain's ViT.train returns None)
-    x = torch.randn(40, 1, 28, 28)  # 40 * 50 tokens >= MIN_ROWS rows
+    x = torch.randn(24, 1, 28, 28)  # 1,200 tokens: large enough products
     seen = []
     vit.layers[-1].attn.qkv.register_forward_hook(
         lambda m, a, o: seen.append(o.shape))
     keys = list(vit.state_dict())
+    calls = []
+    original = onednn_linear.linear_onednn
+    monkeypatch.setattr(onednn_linear, 'linear_onednn',
+                        lambda *a: calls.append(1) or original(*a))
     with torch.no_grad():
         before = vit(x)[0]
         count = use_onednn_linear(vit)
         after = vit(x)[0]
-    # qkv, proj and the two FFN layers (mmcv's Linear) of each block
-    assert count == 8
+    # qkv, proj and the two FFN layers (mmcv's Linear) of each block, each
+    # computed by oneDNN
+    assert count == len(calls) == 8
     assert all(type(m) is OneDNNLinear for m in vit.modules()
                if isinstance(m, nn.Linear))
     assert list(vit.state_dict()) == keys
-    assert seen == [(40, 50, 96)] * 2
+    assert seen == [(24, 50, 384)] * 2
     torch.testing.assert_close(after, before, atol=1e-5, rtol=1e-5)
     # A subclass with a forward of its own is left alone.
     custom = nn.Sequential(nn.modules.linear.NonDynamicallyQuantizableLinear(

@@ -15,12 +15,15 @@ import torch.nn.functional as F
 from mmcv.cnn.bricks.wrappers import Linear as MMCVLinear
 from torch import nn
 
-# Fewer rows than this stay with F.linear: oneDNN reorders the weight into
-# its own layout at every call, which a short product does not pay back
-# (measured with the tool above: ResNet-50's classifier, 2048 -> 1000, is
-# slower through oneDNN at 8-128 rows; 128 -> 128 at 256 rows, and breaks
-# even at 1,024).
-MIN_ROWS = 1024
+# oneDNN pays a fixed cost per call (it reorders the weight into its own
+# layout, plus a constant), which a product over few rows, or a small one,
+# does not pay back. Measured with the tool above: ResNet-50's classifier
+# (2048 -> 1000) is slower through oneDNN at 8-128 rows and 128 -> 128 at
+# 256 rows; 2048 -> 1000 and 768 -> 768 at 256 rows, and 128 -> 128 at
+# 1,024, are faster. So oneDNN takes products of at least MIN_ROWS rows and
+# MIN_MACS multiply-adds.
+MIN_ROWS = 256
+MIN_MACS = 2**24
 # The classes swapped: nn.Linear, and mmcv's wrapper of it (mmpretrain's FFN
 # layers), which on torch >= 1.6 is nn.Linear's forward. A subclass with a
 # forward of its own is left alone.
@@ -54,17 +57,19 @@ def linear_onednn(x: torch.Tensor,
 
 
 class OneDNNLinear(nn.Linear):
-    """``nn.Linear`` whose fp32 forward on CPU over at least ``MIN_ROWS``
-    rows is :func:`linear_onednn`.
+    """``nn.Linear`` whose fp32 forward on CPU is :func:`linear_onednn`
+    when the product is large enough (``MIN_ROWS``, ``MIN_MACS``).
 
     Elsewhere (GPU tensors, other dtypes, inside CPU autocast, where
-    ``F.linear`` runs in bf16 through oneDNN already, fewer rows) it is
+    ``F.linear`` runs in bf16 through oneDNN already, small products) it is
     ``F.linear``. Same parameters, so checkpoints do not change.
     """
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if (x.device.type == 'cpu' and x.dtype == self.weight.dtype ==
-                torch.float32 and x.numel() >= MIN_ROWS * x.shape[-1]
+        rows = x.numel() // max(x.shape[-1], 1)
+        if (x.device.type == 'cpu'
+                and x.dtype == self.weight.dtype == torch.float32
+                and rows >= MIN_ROWS and rows * self.weight.numel() >= MIN_MACS
                 and not torch.is_autocast_enabled('cpu')):
             return linear_onednn(x, self.weight, self.bias)
         return F.linear(x, self.weight, self.bias)
