@@ -13,7 +13,9 @@ committed teacher:
 - a short CAKD run, all switches against none (fused optimizers against
   for-loop ones included): every loss term within 2% (relative) at every
   step. (Fused optimizers alone, in fp32 and without needing bf16:
-  tests/test_models/test_cakd_distiller.py.)
+  tests/test_models/test_cakd_distiller.py.) The student's convolutions
+  alone channels-last (``channels_last='conv'``), in fp32: every loss term
+  within 1e-4 over 3 steps.
 """
 import os.path as osp
 import warnings
@@ -21,11 +23,13 @@ import warnings
 import pytest
 import torch
 from mmengine.config import Config
+from torch import nn
 
 from mmcakd.datasets import FashionMNISTSplit
 from mmcakd.engine import DistillerOptimWrapperConstructor
 from mmcakd.models.utils import Acceleration
 from mmcakd.models.utils.attention import explicit_attention
+from mmcakd.models.utils.conv_layout import ChannelsLastConv2d
 from mmcakd.models.utils.onednn_linear import OneDNNLinear
 from mmcakd.registry import MODELS
 from mmcakd.utils import model_config, register_all_modules
@@ -134,6 +138,28 @@ def test_short_cakd_run_reaches_the_same_losses(data_root):
             assert relative_error(fast[name], plain[name]) <= 0.02, name
 
 
+def test_conv_layout_trains_the_student_the_same(data_root):
+    # channels_last='conv': the student's convolutions only, in fp32.
+    batch = fashion_images(data_root, 32)
+    options = dict(mrt=dict(views=None, d_interval=1), gl=dict(dropout=0.0),
+                   pca=dict(p=0.0))
+    runs = []
+    for layout in (False, 'conv'):
+        model = distiller(dict(channels_last=layout), **options).train()
+        wrappers = DistillerOptimWrapperConstructor(dict(
+            student=dict(optimizer=dict(type='SGD', lr=0.05)),
+            discriminator=dict(optimizer=dict(type='Adam', lr=1e-4))))(model)
+        runs.append([model.train_step(batch, wrappers) for _ in range(3)])
+    convs = [type(m) for m in model.modules() if isinstance(m, nn.Conv2d)]
+    student = [type(m) for m in model.student.modules()
+               if isinstance(m, nn.Conv2d)]
+    assert student and set(student) == {ChannelsLastConv2d}
+    assert convs.count(ChannelsLastConv2d) == len(student)
+    for plain, fast in zip(*runs):
+        for name in plain:
+            assert relative_error(fast[name], plain[name]) <= 1e-4, name
+
+
 def test_unsupported_switch_falls_back_with_one_warning(monkeypatch):
     monkeypatch.setattr(torch.ops.mkldnn, '_is_mkldnn_bf16_supported',
                         lambda: False)
@@ -148,6 +174,7 @@ def test_unsupported_switch_falls_back_with_one_warning(monkeypatch):
 @pytest.mark.parametrize('kwargs,field', [
     (dict(teacher_dtype='int8'), 'accel.teacher_dtype'),
     (dict(channels_last='yes'), 'accel.channels_last'),
+    (dict(channels_last=1), 'accel.channels_last'),
     (dict(compile_teacher=1), 'accel.compile_teacher'),
     (dict(keep_cpu_memory='yes'), 'accel.keep_cpu_memory'),
     (dict(attention='flash'), 'accel.attention'),

@@ -13,6 +13,7 @@ from torch import nn
 
 from mmcakd.utils.cpu_memory import keep_freed_memory
 from .attention import ATTENTION
+from .conv_layout import use_channels_last_conv
 from .onednn_linear import use_onednn_linear
 
 DTYPES = {'bf16': torch.bfloat16, 'fp16': torch.float16}
@@ -92,9 +93,15 @@ class Acceleration:
             sub-modules (:func:`compile_hook_free`). Default False: it
             costs a compilation at the first steps (seconds to minutes).
         compile_student (bool): The same for the student. Default False.
-        channels_last (bool | 'auto'): Store CNN weights and feed images in
-            channels-last layout (faster convolutions on GPUs and with
-            oneDNN). 'auto': True on CUDA, False on CPU.
+        channels_last (bool | 'conv' | 'auto'): True: store CNN weights and
+            feed images in channels-last layout (faster convolutions on
+            GPUs and with oneDNN). ``'conv'``: only the student's
+            convolutions compute channels-last, each converting its input
+            and handing its output back in the layout it got
+            (:mod:`mmcakd.models.utils.conv_layout`): for narrow CNNs on
+            CPU, whose batch norms are slower channels-last but whose
+            convolution backward is several times faster so.
+            'auto': True on CUDA, False on CPU.
         inference_mode (bool): Run the teacher under
             ``torch.inference_mode()`` instead of ``torch.no_grad()``.
             Default True on every device.
@@ -165,9 +172,12 @@ class Acceleration:
             if value == 'auto':
                 value = AUTO[device][name]
             setattr(self, name, value)
+        if not (isinstance(self.channels_last, bool)
+                or self.channels_last == 'conv'):
+            raise ValueError(f'accel.channels_last={channels_last!r} must be '
+                             "True, False, 'conv' or 'auto'")
         for name, value in (('compile_teacher', compile_teacher),
                             ('compile_student', compile_student),
-                            ('channels_last', self.channels_last),
                             ('inference_mode', inference_mode),
                             ('keep_cpu_memory', self.keep_cpu_memory),
                             ('fused_optimizer', self.fused_optimizer),
@@ -251,7 +261,9 @@ class Acceleration:
             if getattr(module, 'scaled_dot_product_attention',
                        None) in KERNELS:
                 module.scaled_dot_product_attention = kernel
-        if self.channels_last:
+        if self.channels_last == 'conv':
+            use_channels_last_conv(student)
+        elif self.channels_last:
             teacher.to(memory_format=torch.channels_last)
             student.to(memory_format=torch.channels_last)
             student.register_forward_pre_hook(_to_channels_last)
@@ -296,7 +308,7 @@ class Acceleration:
         """``fn(inputs)`` (a teacher forward, or a reader of its features)
         without autograd, in the teacher's precision; fp32 outputs that
         autograd may use (inference-mode tensors are cloned out)."""
-        if self.channels_last and inputs.dim() == 4:
+        if self.channels_last is True and inputs.dim() == 4:
             inputs = inputs.contiguous(memory_format=torch.channels_last)
         grad_off = (torch.inference_mode()
                     if self.inference_mode else torch.no_grad())
