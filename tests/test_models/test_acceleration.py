@@ -171,6 +171,17 @@ def test_unsupported_switch_falls_back_with_one_warning(monkeypatch):
         caught[0].message)
 
 
+def test_onednn_linear_without_onednn_falls_back_with_one_warning(
+        monkeypatch):
+    monkeypatch.setattr(torch.backends.mkldnn, 'is_available', lambda: False)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter('always')
+        accel = Acceleration(onednn_linear=True)
+    assert accel.onednn_linear is False
+    assert len(caught) == 1 and 'accel.onednn_linear' in str(
+        caught[0].message)
+
+
 @pytest.mark.parametrize('kwargs,field', [
     (dict(teacher_dtype='int8'), 'accel.teacher_dtype'),
     (dict(channels_last='yes'), 'accel.channels_last'),
