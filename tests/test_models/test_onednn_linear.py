@@ -8,9 +8,19 @@ from mmpretrain.models import VisionTransformer
 from torch import nn
 
 from mmcakd.models.utils import onednn_linear
-from mmcakd.models.utils.onednn_linear import (MIN_MACS, MIN_ROWS,
-                                               OneDNNLinear, linear_onednn,
+from mmcakd.models.utils.onednn_linear import (MIN_ELEMENTS, MIN_MACS,
+                                               MIN_ROWS, OneDNNLinear,
+                                               linear_onednn,
                                                use_onednn_linear)
+
+
+@pytest.fixture
+def two_threads():
+    """OneDNNLinear takes oneDNN on more than one thread only."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    yield
+    torch.set_num_threads(before)
 
 
 @pytest.mark.parametrize('shape', [(7, 5), (2, 3, 5), (5, ), (0, 5)])
@@ -32,13 +42,35 @@ def test_linear_onednn_is_f_linear_with_its_gradients(shape, bias):
         torch.testing.assert_close(a, e)
 
 
+def test_linear_onednn_is_onednn_in_fp32_with_its_gradients(two_threads):
+    # The real path: fp32 on CPU, on two threads (OneDNNLinear keeps
+    # F.linear on one, where torch would not take oneDNN for it).
+    torch.manual_seed(0)
+    x = torch.randn(400, 64, requires_grad=True)  # > MIN_ELEMENTS
+    assert x.numel() >= MIN_ELEMENTS
+    weight = torch.randn(32, 64, requires_grad=True)
+    bias = torch.randn(32, requires_grad=True)
+    with torch.profiler.profile() as prof:
+        out = linear_onednn(x, weight, bias)
+        grads = torch.autograd.grad(out.square().sum(), (x, weight, bias))
+    ops = {e.key for e in prof.key_averages()}
+    assert 'aten::mkldnn_convolution' in ops
+    assert not any('slow_conv' in op or 'thnn' in op for op in ops)
+    expected = F.linear(x, weight, bias)
+    torch.testing.assert_close(out, expected, atol=1e-4, rtol=1e-4)
+    for a, e in zip(grads, torch.autograd.grad(expected.square().sum(),
+                                               (x, weight, bias))):
+        torch.testing.assert_close(a, e, atol=1e-3, rtol=1e-4)
+
+
 def test_linear_onednn_reads_strided_rows():
     x = torch.randn(6, 4, 5)[:, ::2].transpose(0, 1)  # not contiguous
     weight = torch.randn(3, 5)
     torch.testing.assert_close(linear_onednn(x, weight), F.linear(x, weight))
 
 
-def test_layer_takes_onednn_for_large_fp32_cpu_products_only(monkeypatch):
+def test_layer_takes_onednn_for_large_fp32_cpu_products_only(
+        monkeypatch, two_threads):
     calls = []
     original = onednn_linear.linear_onednn
 
@@ -59,12 +91,14 @@ def test_layer_takes_onednn_for_large_fp32_cpu_products_only(monkeypatch):
     use_onednn_linear(small)
     small(torch.randn(MIN_ROWS * 4, 8))  # too small a product
     copy.deepcopy(layer).double()(x.double())  # not fp32
+    torch.set_num_threads(1)
+    layer(x)  # one thread (the fixture restores the count)
     with torch.autocast('cpu', dtype=torch.bfloat16):
         assert layer(x).dtype == torch.bfloat16  # autocast's F.linear
     assert len(calls) == 1
 
 
-def test_swap_keeps_parameters_hooks_and_outputs(monkeypatch):
+def test_swap_keeps_parameters_hooks_and_outputs(monkeypatch, two_threads):
     torch.manual_seed(0)
     vit = VisionTransformer(arch=dict(embed_dims=128, num_layers=2,
                                       num_heads=4, feedforward_channels=256),

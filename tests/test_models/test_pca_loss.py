@@ -1,6 +1,7 @@
 """L_pca (paper Eq. 4) and its value-relation matmul."""
 import math
 
+import pytest
 import torch
 
 from mmcakd.models.losses.pca_loss import PCALoss
@@ -34,3 +35,9 @@ def test_pca_loss_is_eq4_written_out():
     alone = PCALoss(attn_weight=0.2, vv_weight=0.0)(attn_s, v_s, attn_t,
                                                     None)
     torch.testing.assert_close(alone, 0.2 * ((attn_s - attn_t)**2).mean())
+
+
+def test_vv_term_without_the_teacher_relation_is_named():
+    t = torch.randn(1, 2, 3, 4)
+    with pytest.raises(ValueError, match='relation=True'):
+        PCALoss(vv_weight=0.05)(t, t, t, None)

@@ -39,6 +39,7 @@ def step(kernel, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor,
             kernel(x, weight, bias)
         return
     x = x.detach().requires_grad_()
+    weight.grad = bias.grad = None
     kernel(x, weight, bias).sum().backward()
 
 

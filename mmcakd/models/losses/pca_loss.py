@@ -40,6 +40,11 @@ class PCALoss(nn.Module):
                 when ``vv_weight`` is not 0.
         """
         loss = self.attn_weight * F.mse_loss(attn_s, attn_t.to(attn_s.dtype))
+        if self.vv_weight and relation_t is None:
+            raise ValueError(
+                f'PCALoss: vv_weight={self.vv_weight} but no teacher '
+                'relation was given; build the TeacherReader with '
+                'relation=True (CAKDDistiller does when pca.vv_weight > 0)')
         if self.vv_weight:
             loss = loss + self.vv_weight * F.mse_loss(
                 value_relation(v_s), relation_t.to(v_s.dtype))

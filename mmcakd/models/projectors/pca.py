@@ -4,6 +4,7 @@ from typing import Callable, Optional, Tuple
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.autograd.function import once_differentiable
 
 from mmcakd.models.utils.seeded_random import SeededRandom
 from mmcakd.registry import MODELS
@@ -130,7 +131,8 @@ class PartialSubstitution(torch.autograd.Function):
     as autograd through ``lerp`` and views, but composed ops would write
     that gradient several times (stacking q, k, v, then 1 - take and the
     product, then a zero-filled copy for v_s and the sum); this writes it
-    once. ``teacher`` and ``take`` get no gradient.
+    once. ``teacher`` and ``take`` get no gradient. Differentiable once
+    (the method needs no second derivative).
     """
 
     @staticmethod
@@ -143,6 +145,7 @@ class PartialSubstitution(torch.autograd.Function):
         return q, k, v, student[:, :, 2].transpose(1, 2).contiguous()
 
     @staticmethod
+    @once_differentiable
     def backward(ctx, *grads: Optional[torch.Tensor]):
         take, = ctx.saved_tensors
         grad = take.new_empty(take.shape)

@@ -6,14 +6,19 @@ class Gram(torch.autograd.Function):
     """scale * V V^T, (..., N, d) -> (..., N, N), with a one-matmul
     backward: d V = scale * (G + G^T) V for the incoming gradient G, where
     autograd through ``v @ v.transpose(-2, -1)`` takes two matmuls (one
-    per operand) and their sum."""
+    per operand) and their sum.
+
+    The scale goes into one operand, so that the product comes out scaled:
+    in a low precision (the teacher's, under autocast) it is rounded once
+    and the unscaled sums are never formed (fp16's range).
+    """
 
     @staticmethod
     def forward(ctx, v: torch.Tensor, scale: float) -> torch.Tensor:
         ctx.scale = scale
         if v.requires_grad:
             ctx.save_for_backward(v)
-        return (v @ v.transpose(-2, -1)).mul_(scale)
+        return (v * scale) @ v.transpose(-2, -1)
 
     @staticmethod
     def backward(ctx, grad: torch.Tensor):

@@ -2,10 +2,10 @@
 
 On CPU, torch computes an fp32 ``F.linear`` with MKL's sgemm, and a
 convolution with oneDNN. On this project's 2-core AMD EPYC, oneDNN is about
-twice as fast: a forward of 8,192 rows, 1,024 -> 1,024, runs at 194 GFLOP/s
-with ``F.linear`` and at 409 GFLOP/s with oneDNN; the CAKD discriminator's
-layer (6,272 rows, 128 -> 128) takes 0.72x the time with its backward
-(``tools/analysis_tools/benchmark_linear.py``). So a linear layer is computed
+twice as fast: a forward of 8,192 rows, 1,024 -> 1,024, runs at 221 GFLOP/s
+with ``F.linear`` and at 474 GFLOP/s with oneDNN; the CAKD discriminator's
+layer (6,272 rows, 128 -> 128) takes 0.56x the time with its backward
+(``tools/analysis_tools/benchmark_linear.py``, docs/cakd_config.md). So a linear layer is computed
 as the 1x1 convolution it is, with the same weights and the convolution's
 autograd. Where MKL is the faster one (it is tuned for Intel CPUs), switch
 it off.
@@ -24,6 +24,11 @@ from torch import nn
 # MIN_MACS multiply-adds.
 MIN_ROWS = 256
 MIN_MACS = 2**24
+# Torch itself computes a single image's unstrided 1x1 convolution with
+# oneDNN only on more than one thread and from this many input elements
+# (ATen's use_mkldnn); otherwise with its own convolution, no faster than
+# F.linear.
+MIN_ELEMENTS = 20481
 # The classes swapped: nn.Linear, and mmcv's wrapper of it (mmpretrain's FFN
 # layers), which on torch >= 1.6 is nn.Linear's forward. A subclass with a
 # forward of its own is left alone.
@@ -44,9 +49,12 @@ def linear_onednn(x: torch.Tensor,
         (..., C_out). The same sums as ``F.linear``, in another order: equal
         up to rounding.
 
-    The T = prod(...) rows of ``x`` are read as a (1, C_in, T, 1) image in
-    channels-last layout (a view when ``x`` is contiguous), so the output
-    comes back as (T, C_out) rows.
+    The T = prod(...) rows of ``x`` are read as one (1, C_in, T, 1) image
+    in channels-last layout (a view when ``x`` is contiguous), so the
+    output comes back as (T, C_out) rows. (As T 1x1 images, (T, C_in, 1,
+    1), oneDNN measured slower than ``F.linear``.) Torch takes oneDNN for
+    this convolution only on more than one thread and from ``MIN_ELEMENTS``
+    input elements; :class:`OneDNNLinear` keeps ``F.linear`` otherwise.
     """
     rows = x.reshape(-1, x.shape[-1])
     if rows.shape[0] == 0:
@@ -57,12 +65,15 @@ def linear_onednn(x: torch.Tensor,
 
 
 class OneDNNLinear(nn.Linear):
-    """``nn.Linear`` whose fp32 forward on CPU is :func:`linear_onednn`
-    when the product is large enough (``MIN_ROWS``, ``MIN_MACS``).
+    """``nn.Linear`` whose fp32 forward on CPU, on more than one thread, is
+    :func:`linear_onednn` when the product is large enough (``MIN_ROWS``,
+    ``MIN_MACS``, ``MIN_ELEMENTS``).
 
-    Elsewhere (GPU tensors, other dtypes, inside CPU autocast, where
-    ``F.linear`` runs in bf16 through oneDNN already, small products) it is
-    ``F.linear``. Same parameters, so checkpoints do not change.
+    Elsewhere it is ``F.linear``: GPU tensors, other dtypes, inside CPU
+    autocast (where ``F.linear`` runs in bf16 through oneDNN already),
+    small products, and one thread (DDP on CPU, where torchrun and mmengine
+    give each process one thread, or a 1-core machine). Same parameters,
+    so checkpoints do not change.
     """
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -70,6 +81,7 @@ class OneDNNLinear(nn.Linear):
         if (x.device.type == 'cpu'
                 and x.dtype == self.weight.dtype == torch.float32
                 and rows >= MIN_ROWS and rows * self.weight.numel() >= MIN_MACS
+                and x.numel() >= MIN_ELEMENTS and torch.get_num_threads() > 1
                 and not torch.is_autocast_enabled('cpu')):
             return linear_onednn(x, self.weight, self.bias)
         return F.linear(x, self.weight, self.bias)
