@@ -49,4 +49,3 @@ class PCALoss(nn.Module):
             loss = loss + self.vv_weight * F.mse_loss(
                 value_relation(v_s), relation_t.to(v_s.dtype))
         return loss
-

@@ -154,7 +154,7 @@ class PartialSubstitution(torch.autograd.Function):
             if g is None:
                 out.zero_()
             else:
-                # g - g * take: the same bits as g * (1 - take).
+                # g - g * take, which for a 0/1 take is g * (1 - take).
                 g = g.transpose(1, 2)
                 torch.addcmul(g, g, take[:, :, i], value=-1, out=out)
         if grads[3] is not None:
