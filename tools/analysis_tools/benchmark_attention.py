@@ -16,15 +16,13 @@ afresh at every call, which this would time instead. ``'auto'`` uses
 the explicit kernel on CPU for bf16/fp16 inputs and for fewer than 64
 keys; this prints what that rests on.
 """
-import argparse
-import statistics
-import time
+from functools import partial
 
 import torch
 import torch.nn.functional as F
 
 from mmcakd.models.utils.attention import explicit_attention
-from mmcakd.utils import cpu_memory
+from mmcakd.utils.microbench import median_ms, parse_microbench_args
 
 KERNELS = dict(sdpa=F.scaled_dot_product_attention,
                explicit=explicit_attention)
@@ -45,36 +43,20 @@ def step(kernel, qkv: torch.Tensor, setting: str) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--shapes', nargs='+', default=SHAPES,
-                        help='B,HEADS,N,D')
-    parser.add_argument('--rounds', type=int, default=20,
-                        help='timed rounds, at least 1')
-    parser.add_argument('--threads', type=int, default=2)
-    args = parser.parse_args()
-    if args.rounds < 1:
-        parser.error('--rounds must be at least 1')
-    torch.set_num_threads(args.threads)
-    cpu_memory.keep_freed_memory()
+    args = parse_microbench_args(__doc__.split('\n')[0], SHAPES,
+                                 'B,HEADS,N,D')
     print(f'{args.threads} threads, median of {args.rounds} rounds')
     for shape in args.shapes:
         B, heads, N, d = (int(s) for s in shape.split(','))
         fp32 = torch.randn(B, N, 3, heads, d)
         for setting, qkv in (('fp32 fwd', fp32), ('bf16 fwd', fp32.bfloat16()),
                              ('fp32 fwd+bwd', fp32)):
-            times = {name: [] for name in KERNELS}
-            for r in range(args.rounds + 2):  # two warm-up rounds
-                for name, kernel in KERNELS.items():
-                    tic = time.perf_counter()
-                    step(kernel, qkv, setting)
-                    if r >= 2:
-                        times[name].append(time.perf_counter() - tic)
-            ms = {k: statistics.median(v) * 1e3 for k, v in times.items()}
+            ms = median_ms({name: partial(step, kernel, qkv, setting)
+                            for name, kernel in KERNELS.items()}, args.rounds)
             print(f'  B={B:<3} heads={heads:<2} N={N:<3} d={d:<2} '
                   f'{setting:<12}  sdpa {ms["sdpa"]:8.2f} ms  explicit '
                   f'{ms["explicit"]:8.2f} ms  explicit/sdpa '
                   f'{ms["explicit"] / ms["sdpa"]:.2f}')
-
 
 if __name__ == '__main__':
     main()

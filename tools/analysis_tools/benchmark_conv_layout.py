@@ -14,14 +14,10 @@ as ``accel.keep_cpu_memory`` does on CPU. The default shapes are the
 Fashion-MNIST student's layers at batch 128 (4, 8 and 16 channels) and
 ResNet-50's 3x3 layers at batch 8.
 """
-import argparse
-import statistics
-import time
-
 import torch
 import torch.nn.functional as F
 
-from mmcakd.utils import cpu_memory
+from mmcakd.utils.microbench import median_ms, parse_microbench_args
 
 LAYOUTS = {'NCHW': torch.contiguous_format,
            'channels-last': torch.channels_last}
@@ -54,17 +50,8 @@ def parts(x: torch.Tensor, w: torch.Tensor, stride: int) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--shapes', nargs='+', default=SHAPES,
-                        help='B,C_IN,C_OUT,SIZE,STRIDE')
-    parser.add_argument('--rounds', type=int, default=20,
-                        help='timed rounds, at least 1')
-    parser.add_argument('--threads', type=int, default=2)
-    args = parser.parse_args()
-    if args.rounds < 1:
-        parser.error('--rounds must be at least 1')
-    torch.set_num_threads(args.threads)
-    cpu_memory.keep_freed_memory()
+    args = parse_microbench_args(__doc__.split('\n')[0], SHAPES,
+                                 'B,C_IN,C_OUT,SIZE,STRIDE')
     print(f'{args.threads} threads, median of {args.rounds} rounds, fp32, '
           'ms')
     for shape in args.shapes:
@@ -74,15 +61,8 @@ def main() -> None:
         calls = {name: parts(x.contiguous(memory_format=fmt),
                              w.contiguous(memory_format=fmt), stride)
                  for name, fmt in LAYOUTS.items()}
-        times = {(name, part): [] for name in LAYOUTS for part in PARTS}
-        for r in range(args.rounds + 2):  # two warm-up rounds
-            for part in PARTS:
-                for name in LAYOUTS:
-                    tic = time.perf_counter()
-                    calls[name][part]()
-                    if r >= 2:
-                        times[name, part].append(time.perf_counter() - tic)
-        ms = {k: statistics.median(v) * 1e3 for k, v in times.items()}
+        ms = median_ms({(name, part): calls[name][part]
+                        for part in PARTS for name in LAYOUTS}, args.rounds)
         grads = {name: ms[name, 'input grad'] + ms[name, 'weight grad']
                  for name in LAYOUTS}
         bn = {name: ms[name, 'bn fwd+bwd'] for name in LAYOUTS}
@@ -93,7 +73,6 @@ def main() -> None:
               f'stride {stride}  {cells}  channels-last/NCHW: conv grads '
               f'{grads["channels-last"] / grads["NCHW"]:.2f} bn '
               f'{bn["channels-last"] / bn["NCHW"]:.2f}')
-
 
 if __name__ == '__main__':
     main()

@@ -15,15 +15,13 @@ update step twice that), the ViT teacher's qkv there, the discriminator's
 on Swin-T -> ResNet-50 (8 x 49 tokens of 768), ResNet-50's classifier at
 batch 8, and a large square product.
 """
-import argparse
-import statistics
-import time
+from functools import partial
 
 import torch
 import torch.nn.functional as F
 
 from mmcakd.models.utils.onednn_linear import linear_onednn
-from mmcakd.utils import cpu_memory
+from mmcakd.utils.microbench import median_ms, parse_microbench_args
 
 KERNELS = {'F.linear': F.linear, 'oneDNN': linear_onednn}
 SHAPES = ('6272,128,128', '12544,128,128', '6400,128,384', '392,768,768',
@@ -44,17 +42,8 @@ def step(kernel, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor,
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--shapes', nargs='+', default=SHAPES,
-                        help='ROWS,C_IN,C_OUT')
-    parser.add_argument('--rounds', type=int, default=20,
-                        help='timed rounds, at least 1')
-    parser.add_argument('--threads', type=int, default=2)
-    args = parser.parse_args()
-    if args.rounds < 1:
-        parser.error('--rounds must be at least 1')
-    torch.set_num_threads(args.threads)
-    cpu_memory.keep_freed_memory()
+    args = parse_microbench_args(__doc__.split('\n')[0], SHAPES,
+                                 'ROWS,C_IN,C_OUT')
     print(f'{args.threads} threads, median of {args.rounds} rounds, fp32')
     for shape in args.shapes:
         rows, c_in, c_out = (int(s) for s in shape.split(','))
@@ -63,20 +52,14 @@ def main() -> None:
         bias = torch.randn(c_out, requires_grad=True)
         for setting in SETTINGS:
             flop = 2 * rows * c_in * c_out * (1 if setting == 'fwd' else 3)
-            times = {name: [] for name in KERNELS}
-            for r in range(args.rounds + 2):  # two warm-up rounds
-                for name, kernel in KERNELS.items():
-                    tic = time.perf_counter()
-                    step(kernel, x, weight, bias, setting)
-                    if r >= 2:
-                        times[name].append(time.perf_counter() - tic)
-            ms = {k: statistics.median(v) * 1e3 for k, v in times.items()}
+            ms = median_ms({name: partial(step, kernel, x, weight, bias,
+                                          setting)
+                            for name, kernel in KERNELS.items()}, args.rounds)
             cells = '  '.join(f'{name} {t:8.3f} ms {flop / t / 1e6:6.0f} '
                               'GFLOP/s' for name, t in ms.items())
             print(f'  rows={rows:<6} C_in={c_in:<5} C_out={c_out:<5} '
                   f'{setting:<8} {cells}  oneDNN/F.linear '
                   f'{ms["oneDNN"] / ms["F.linear"]:.2f}')
-
 
 if __name__ == '__main__':
     main()
