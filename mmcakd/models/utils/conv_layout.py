@@ -20,6 +20,8 @@ from mmcv.cnn.bricks.wrappers import Conv2d as MMCVConv2d
 from torch import nn
 from torch.autograd.function import once_differentiable
 
+from .swap_class import swap_class
+
 CHANNELS_LAST = torch.channels_last
 # The classes swapped: nn.Conv2d, and mmcv's wrapper of it, which on torch
 # >= 1.4 is nn.Conv2d's forward.
@@ -96,9 +98,6 @@ class ChannelsLastConv2d(nn.Conv2d):
 
 def use_channels_last_conv(module: nn.Module) -> int:
     """Turn every plain 2-d convolution in ``module`` (``PLAIN_CONV``) into
-    a :class:`ChannelsLastConv2d` in place: the same parameters, hooks and
-    ``state_dict`` keys. Returns how many."""
-    convs = [m for m in module.modules() if type(m) in PLAIN_CONV]
-    for conv in convs:
-        conv.__class__ = ChannelsLastConv2d
-    return len(convs)
+    a :class:`ChannelsLastConv2d` in place (:func:`swap_class`). Returns
+    how many."""
+    return swap_class(module, PLAIN_CONV, ChannelsLastConv2d)

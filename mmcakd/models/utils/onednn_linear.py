@@ -15,6 +15,8 @@ import torch.nn.functional as F
 from mmcv.cnn.bricks.wrappers import Linear as MMCVLinear
 from torch import nn
 
+from .swap_class import swap_class
+
 # oneDNN pays a fixed cost per call (it reorders the weight into its own
 # layout, plus a constant), which a product over few rows, or a small one,
 # does not pay back. Measured with the tool above: ResNet-50's classifier
@@ -89,9 +91,5 @@ class OneDNNLinear(nn.Linear):
 
 def use_onednn_linear(module: nn.Module) -> int:
     """Turn every plain linear layer in ``module`` (``PLAIN_LINEAR``) into
-    a :class:`OneDNNLinear` in place: the same parameters, hooks and
-    ``state_dict`` keys. Returns how many."""
-    layers = [m for m in module.modules() if type(m) in PLAIN_LINEAR]
-    for layer in layers:
-        layer.__class__ = OneDNNLinear
-    return len(layers)
+    a :class:`OneDNNLinear` in place (:func:`swap_class`). Returns how many."""
+    return swap_class(module, PLAIN_LINEAR, OneDNNLinear)
