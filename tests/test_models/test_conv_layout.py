@@ -95,3 +95,33 @@ def test_plain_forward_where_the_function_does_not_apply():
         out = conv(x)
     assert out.dtype == torch.bfloat16 and out.grad_fn.name() != \
         'ChannelsLastConvFunctionBackward'
+
+
+@pytest.mark.parametrize('in_channels', [2, 4, 7, 16])
+@pytest.mark.parametrize('layout', [torch.contiguous_format, CL])
+def test_strided_pointwise_conv_is_the_conv_of_the_subsampled_input(
+        in_channels, layout):
+    # The downsampling layers of a narrow ResNet; oneDNN's own channels-last
+    # weight gradient of these is wrong on AVX2 CPUs, so the layer
+    # subsamples first. Reference: nn.Conv2d in float64.
+    torch.manual_seed(0)
+    conv = nn.Conv2d(in_channels, 16, 1, stride=2, bias=False)
+    reference = copy.deepcopy(conv).double()
+    use_channels_last_conv(conv)
+    if layout is CL:
+        conv.to(memory_format=CL)
+    x = torch.randn(8, in_channels, 28, 28)
+    x_ref = x.double().requires_grad_()
+    x = x.contiguous(memory_format=layout).requires_grad_()
+    out, expected = conv(x), reference(x_ref)
+    assert out.shape == expected.shape == (8, 16, 14, 14)
+    assert out.is_contiguous(memory_format=layout)
+    grad = torch.randn(out.shape, dtype=torch.float64)
+    out.backward(grad.float())
+    expected.backward(grad)
+    torch.testing.assert_close(out.double(), expected, atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(x.grad.double(), x_ref.grad, atol=1e-5,
+                               rtol=1e-5)
+    torch.testing.assert_close(conv.weight.grad.double(),
+                               reference.weight.grad, atol=1e-4, rtol=1e-5)
+    assert x.grad.is_contiguous(memory_format=layout)

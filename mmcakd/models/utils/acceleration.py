@@ -261,9 +261,13 @@ class Acceleration:
             if getattr(module, 'scaled_dot_product_attention',
                        None) in KERNELS:
                 module.scaled_dot_product_attention = kernel
-        if self.channels_last == 'conv':
+        if self.channels_last:
+            # The student's convolutions compute channels-last in either
+            # mode (ChannelsLastConv2d, which also steers clear of a
+            # oneDNN fault of strided 1x1 gradients); True also stores the
+            # whole of both models so and feeds the student so.
             use_channels_last_conv(student)
-        elif self.channels_last:
+        if self.channels_last is True:
             teacher.to(memory_format=torch.channels_last)
             student.to(memory_format=torch.channels_last)
             student.register_forward_pre_hook(_to_channels_last)

@@ -40,9 +40,9 @@ class ChannelsLastConvFunction(torch.autograd.Function):
 
     forward(x, weight, bias, stride, padding, dilation, groups):
         x: (B, C_in, H, W); weight: (C_out, C_in / groups, kH, kW);
-        bias: (C_out, ) or None. Returns (B, C_out, H', W') in ``x``'s
-        layout; the gradients come back in the layouts of ``x`` and
-        ``weight``.
+        bias: (C_out, ) or None. Returns (B, C_out, H', W') in the layout
+        ``F.conv2d`` gives it (channels-last when ``x`` or ``weight`` is);
+        the gradients come back in the layouts of ``x`` and ``weight``.
     """
 
     @staticmethod
@@ -56,7 +56,9 @@ class ChannelsLastConvFunction(torch.autograd.Function):
         ctx.args = (stride, padding, dilation, groups, bias is not None,
                     _layout(x), _layout(weight))
         out = F.conv2d(x_cl, w_cl, bias, stride, padding, dilation, groups)
-        return out.contiguous(memory_format=_layout(x))
+        return out.contiguous(memory_format=(
+            CHANNELS_LAST if CHANNELS_LAST in ctx.args[-2:] else
+            torch.contiguous_format))
 
     @staticmethod
     @once_differentiable
@@ -82,18 +84,33 @@ class ChannelsLastConv2d(nn.Conv2d):
 
     Outside it (zero padding given as a string such as ``'same'``, other
     padding modes, inside autocast, where the backward would meet another
-    dtype) it is ``nn.Conv2d``'s forward. Same parameters, so checkpoints
-    do not change.
+    dtype) it is ``nn.Conv2d``'s forward. A strided 1x1 convolution runs
+    unstrided on the subsampled input (the same sums). Same parameters, so
+    checkpoints do not change.
     """
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if (self.padding_mode != 'zeros' or isinstance(self.padding, str)
-                or x.dim() != 4
-                or torch.is_autocast_enabled(x.device.type)):
+                or x.dim() != 4):
             return super().forward(x)
-        return ChannelsLastConvFunction.apply(x, self.weight, self.bias,
-                                              self.stride, self.padding,
-                                              self.dilation, self.groups)
+        stride = self.stride
+        if self.kernel_size == (1, 1) and self.padding == (0, 0) and \
+                stride != (1, 1):
+            # A strided 1x1 convolution is the unstrided one on the
+            # subsampled input. oneDNN's own subsampling, in the
+            # channels-last weight gradient of a stride-2 1x1 convolution
+            # with 2-7 input channels on AVX2 CPUs (torch 2.14.1), writes
+            # out of bounds: wrong gradients, heap corruption or a hang
+            # (ResNet downsampling layers of a narrow student).
+            # (In the layout it came in, which the output keeps.)
+            x = x[:, :, ::stride[0], ::stride[1]].contiguous(
+                memory_format=_layout(x))
+            stride = (1, 1)
+        # Inside autocast the backward would meet another dtype: plain.
+        conv = (F.conv2d if torch.is_autocast_enabled(x.device.type) else
+                ChannelsLastConvFunction.apply)
+        return conv(x, self.weight, self.bias, stride, self.padding,
+                    self.dilation, self.groups)
 
 
 def use_channels_last_conv(module: nn.Module) -> int:
