@@ -12,10 +12,11 @@ committed teacher:
   on >= 99.5% of 1,000 images;
 - a short CAKD run, all switches against none (fused optimizers against
   for-loop ones included; the bf16 teacher where the CPU has native
-  bf16): every loss term within 2% (relative) at every step. (Fused optimizers alone, in fp32 and without needing bf16:
-  tests/test_models/test_cakd_distiller.py.) The student's convolutions
-  alone channels-last (``channels_last='conv'``), in fp32: every loss term
-  within 1e-4 over 3 steps.
+  bf16): every loss term within 2% (relative) at every step. (Fused
+  optimizers alone, in fp32: tests/test_models/test_cakd_distiller.py.)
+  The student's convolutions alone channels-last
+  (``channels_last='conv'``), in fp32: every loss term within 1e-4 over 3
+  steps.
 """
 import os.path as osp
 import warnings

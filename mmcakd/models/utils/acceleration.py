@@ -100,7 +100,10 @@ class Acceleration:
             and handing its output back in the layout it got
             (:mod:`mmcakd.models.utils.conv_layout`): for narrow CNNs on
             CPU, whose batch norms are slower channels-last but whose
-            convolution backward is several times faster so.
+            convolution backward is several times faster so. In both
+            modes the student's convolutions are ``ChannelsLastConv2d``
+            (strided 1x1 ones run on the subsampled input, clear of a
+            oneDNN fault on AVX2 CPUs).
             'auto': True on CUDA, False on CPU.
         inference_mode (bool): Run the teacher under
             ``torch.inference_mode()`` instead of ``torch.no_grad()``.
@@ -264,8 +267,8 @@ class Acceleration:
         if self.channels_last:
             # The student's convolutions compute channels-last in either
             # mode (ChannelsLastConv2d, which also steers clear of a
-            # oneDNN fault of strided 1x1 gradients); True also stores the
-            # whole of both models so and feeds the student so.
+            # oneDNN fault of strided 1x1 gradients); True also stores
+            # both models channels-last and feeds the student so.
             use_channels_last_conv(student)
         if self.channels_last is True:
             teacher.to(memory_format=torch.channels_last)

@@ -1,5 +1,6 @@
 """Convolutions computed channels-last in a model that is not
-(``accel.channels_last='conv'``).
+(``accel.channels_last='conv'``; with ``True`` the student's convolutions
+are computed by the same class, in a model that is channels-last).
 
 On CPU, oneDNN's convolution gradients are up to about three times slower
 in the standard (NCHW) layout than channels-last when a layer has few
@@ -97,12 +98,11 @@ class ChannelsLastConv2d(nn.Conv2d):
         if self.kernel_size == (1, 1) and self.padding == (0, 0) and \
                 stride != (1, 1):
             # A strided 1x1 convolution is the unstrided one on the
-            # subsampled input. oneDNN's own subsampling, in the
-            # channels-last weight gradient of a stride-2 1x1 convolution
-            # with 2-7 input channels on AVX2 CPUs (torch 2.14.1), writes
-            # out of bounds: wrong gradients, heap corruption or a hang
-            # (ResNet downsampling layers of a narrow student).
-            # (In the layout it came in, which the output keeps.)
+            # subsampled input (kept in the layout it came in). oneDNN's
+            # own subsampling, in the channels-last weight gradient of a
+            # stride-2 1x1 convolution with 2-7 input channels on AVX2 CPUs
+            # (torch 2.14.1), writes out of bounds: wrong gradients, heap
+            # corruption or a hang (a narrow ResNet's downsampling layers).
             x = x[:, :, ::stride[0], ::stride[1]].contiguous(
                 memory_format=_layout(x))
             stride = (1, 1)
