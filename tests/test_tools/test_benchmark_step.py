@@ -6,6 +6,7 @@ import os.path as osp
 import subprocess
 
 import pytest
+import torch
 
 from ..conftest import PYTHON, ROOT, run_tool
 
@@ -36,6 +37,13 @@ def test_side_by_side_rows_and_process_wide_allocator(tmp_path):
     assert result['keep_cpu_memory'] is True
     assert 'the limit included' in proc.stdout
     assert result['input_size'] == [1, 28, 28]
+    # The CPU the timings were taken on, as torch sees it.
+    machine = result['machine']
+    assert machine['cpu_capability'] == \
+        torch.backends.cpu.get_cpu_capability()
+    assert machine['cpu_native_bf16'] is bool(
+        torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    assert machine['cpu'] and machine['cpu'] in proc.stdout
 
 
 def test_plain_run_leaves_the_allocator_alone(tmp_path):

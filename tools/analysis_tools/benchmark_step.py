@@ -16,7 +16,8 @@ when done the plain way. It prints distiller / limit and distiller / student
 step, the minor page faults of each step (median), and the same ratios for
 peak memory, each measured in a fresh subprocess (peak RSS growth over the
 process after start-up, Linux only) so that one measurement cannot inflate
-another.
+another. The output names the CPU (model, vector unit, native bf16),
+which decides what the switches can do.
 Several configs (same teacher and student, e.g. one per method) are timed
 side by side in the same rounds; the student and teacher of the first are
 the references, and each distiller is named by its config's folder
@@ -43,6 +44,7 @@ import argparse
 import glob
 import json
 import os.path as osp
+import platform
 import resource
 import statistics
 import subprocess
@@ -260,6 +262,21 @@ def accel_variants(args: argparse.Namespace) -> list:
     ]
 
 
+def machine() -> dict:
+    """The CPU the timings depend on: its model, the widest vector unit
+    torch uses and whether it has native bf16 (without it,
+    ``teacher_dtype='bf16'`` falls back to fp32)."""
+    model = platform.processor()
+    if osp.exists('/proc/cpuinfo'):
+        with open('/proc/cpuinfo') as f:
+            model = next((line.split(':', 1)[1].strip() for line in f
+                          if line.startswith('model name')), model)
+    return dict(
+        cpu=model,
+        cpu_capability=torch.backends.cpu.get_cpu_capability(),
+        cpu_native_bf16=bool(torch.ops.mkldnn._is_mkldnn_bf16_supported()))
+
+
 def entries(args: argparse.Namespace) -> list:
     """One bench per config, then a twin of each per accel variant."""
     return [Bench(args, config) for config in args.config] + [
@@ -336,6 +353,7 @@ def main(argv=None) -> None:
         batch_size=args.batch_size,
         input_size=list(ref.inputs.shape[1:]),
         threads=args.threads,
+        machine=machine(),
         rounds=args.rounds,
         # Process-wide, so it holds for every row, the limit included.
         keep_cpu_memory=cpu_memory.is_applied(),
@@ -349,6 +367,9 @@ def main(argv=None) -> None:
     print(f'{", ".join(args.config)}: batch {args.batch_size}, input '
           f'{tuple(ref.inputs.shape[1:])}, {args.threads} threads, '
           f'median of {args.rounds} rounds')
+    hw = result['machine']
+    print(f'  {hw["cpu"]} ({hw["cpu_capability"]}, native bf16: '
+          f'{"yes" if hw["cpu_native_bf16"] else "no"})')
     if result['keep_cpu_memory']:
         print('  keep_cpu_memory is on for the whole process: every row, '
               'the limit included, ran with it')
