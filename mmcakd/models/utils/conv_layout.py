@@ -54,11 +54,12 @@ class ChannelsLastConvFunction(torch.autograd.Function):
         x_cl = x.contiguous(memory_format=CHANNELS_LAST)
         w_cl = weight.contiguous(memory_format=CHANNELS_LAST)
         ctx.save_for_backward(x_cl, w_cl)
+        layouts = _layout(x), _layout(weight)
         ctx.args = (stride, padding, dilation, groups, bias is not None,
-                    _layout(x), _layout(weight))
+                    *layouts)
         out = F.conv2d(x_cl, w_cl, bias, stride, padding, dilation, groups)
         return out.contiguous(memory_format=(
-            CHANNELS_LAST if CHANNELS_LAST in ctx.args[-2:] else
+            CHANNELS_LAST if CHANNELS_LAST in layouts else
             torch.contiguous_format))
 
     @staticmethod
