@@ -41,6 +41,30 @@ methods = dict(
         label='CAKD w/o GL (and MRT)'),
     cakd_no_mrt=dict(
         config=_cakd, options={'model.mrt': None}, label='CAKD w/o MRT'),
+    # The augmentation control: the student alone trained on the same views
+    # as CAKD's MRT, no teacher.
+    alone_views=dict(
+        config='configs/students/resnet-tiny_fashion-mnist-10pct_views.py',
+        label='student alone + views'),
+    # The release's form (every release choice, our adversarial term).
+    cakd_release=dict(
+        config='configs/cakd/cakd-release_vit-tiny_resnet-tiny_fashion-mnist.py',
+        label='CAKD, release form'),
+    # The paper form plus the release's logit term (MSE on the logits, 1).
+    cakd_logit=dict(
+        config=_cakd,
+        options={'model.logit.form': 'mse', 'model.logit.loss_weight': 1.0},
+        label='CAKD + logit MSE'),
+    cakd_logit_no_mrt=dict(
+        config=_cakd,
+        options={'model.logit.form': 'mse', 'model.logit.loss_weight': 1.0,
+                 'model.mrt': None},
+        label='CAKD + logit MSE w/o MRT'),
+    # Geometric views shown to the teacher too (token n = the same place).
+    cakd_geometric=dict(
+        config=_cakd,
+        options={'model.mrt.views.teacher_view': 'geometric'},
+        label="CAKD, teacher_view='geometric'"),
     # The best of configs/benchmarks/fashion_mnist_cakd_search.py on the
     # validation split (seed 0): the student's layer2 (14x14, 8 channels,
     # pooled to the teacher's 7x7 grid) instead of layer3.

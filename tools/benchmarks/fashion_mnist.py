@@ -94,6 +94,28 @@ def last_val_accuracy(run_dir: str) -> float:
     return found
 
 
+DIAGNOSTICS = ('acc_disc_', 'share_')
+
+
+def last_epoch_diagnostics(run_dir: str) -> Dict[str, float]:
+    """The mean over the last epoch's logged training entries of every
+    diagnostic (``acc_disc_*``, ``share_*``, see CAKDDistiller); each entry
+    is already the logger's window mean over recent iterations."""
+    entries = []
+    for stamp in sorted(os.listdir(run_dir)):
+        path = osp.join(run_dir, stamp, 'vis_data', 'scalars.json')
+        if osp.isfile(path):
+            with open(path) as f:
+                entries += [e for e in map(json.loads, f) if 'epoch' in e]
+    if not entries:
+        return {}
+    last = max(e['epoch'] for e in entries)
+    entries = [e for e in entries if e['epoch'] == last]
+    keys = sorted({k for e in entries for k in e if k.startswith(DIAGNOSTICS)})
+    return {k: round(statistics.mean(e[k] for e in entries if k in e), 4)
+            for k in keys}
+
+
 def evaluate(run: dict, bench: Config, run_dir: str) -> dict:
     """Clean and noisy test accuracy of the run's last checkpoint."""
     with open(osp.join(run_dir, 'last_checkpoint')) as f:
@@ -134,6 +156,9 @@ def run_one(name: str, bench: Config, seed: int, out_dir: str) -> dict:
         method=name, label=run['label'], seed=seed, config=run['config'],
         options=run.get('options', {}), val=last_val_accuracy(run_dir),
         train_seconds=round(seconds, 1))
+    diagnostics = last_epoch_diagnostics(run_dir)
+    if diagnostics:
+        result['diagnostics'] = diagnostics
     # A hyper-parameter search (evaluate_test=False) never looks at the
     # test sets: it chooses on the validation split alone.
     if bench.get('evaluate_test', True):

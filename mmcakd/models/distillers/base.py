@@ -9,6 +9,7 @@ from mmengine.model import BaseModel, is_model_wrapper
 from mmengine.runner.checkpoint import get_state_dict
 from torch import nn
 
+from mmcakd.models.losses.utils import check_number
 from mmcakd.models.utils import Acceleration, FeatureTap, load_weights
 from mmcakd.registry import MODELS
 
@@ -98,24 +99,42 @@ class BaseDistiller(BaseModel):
 
     @staticmethod
     def check_ramp(ramp: Optional[dict]) -> Optional[dict]:
-        """``ramp`` validated: ``dict(begin, end, by_epoch=True)``."""
+        """``ramp`` validated: ``dict(begin, end, max_weight=1.0,
+        by_epoch=True)``; ``begin`` and ``end`` may both be left out for a
+        constant weight ``max_weight``."""
         if ramp is None:
             return None
+        unknown = sorted(set(ramp) - {'begin', 'end', 'max_weight',
+                                      'by_epoch'})
+        if unknown:
+            raise ValueError(f'ramp: unknown option(s) {unknown}; expected '
+                             'begin, end, max_weight, by_epoch')
         begin, end = ramp.get('begin'), ramp.get('end')
-        if not (isinstance(begin, int) and isinstance(end, int)
-                and 0 <= begin < end):
+        if begin is None and end is None:
+            begin, end = None, None
+        elif not (isinstance(begin, int) and isinstance(end, int)
+                  and 0 <= begin < end):
             raise ValueError(f'ramp={ramp!r}: need integers 0 <= begin < end')
-        return dict(begin=begin, end=end, by_epoch=ramp.get('by_epoch', True))
+        cap = check_number(ramp.get('max_weight', 1.0), 'ramp.max_weight')
+        return dict(begin=begin, end=end, max_weight=cap,
+                    by_epoch=ramp.get('by_epoch', True))
 
     def distill_weight(self) -> float:
-        """w(t) of the warm-up ramp: 0 before ``begin``, linear, 1 from
-        ``end`` (epochs or iterations); 1 without a ramp."""
+        """w(t) = min(clip((t - begin) / (end - begin), 0, 1), max_weight)
+        with t the epoch or iteration (0-based); 1 without a ramp.
+
+        The release's w(epoch) = min(max(epoch - 25, 0) / 50, 0.2) is
+        ``dict(begin=25, end=75, max_weight=0.2)``.
+        """
         if self.ramp is None:
             return 1.0
+        cap = self.ramp['max_weight']
+        begin, end = self.ramp['begin'], self.ramp['end']
+        if begin is None:
+            return cap
         hub = MessageHub.get_current_instance()
         t = hub.get_info('epoch' if self.ramp['by_epoch'] else 'iter', 0)
-        begin, end = self.ramp['begin'], self.ramp['end']
-        return min(max((t - begin) / (end - begin), 0.0), 1.0)
+        return min(max((t - begin) / (end - begin), 0.0), 1.0, cap)
 
     # MMSeparateDistributedDataParallel wraps each trainable child in its own
     # DDP, which adds `.module.` to its keys. Checkpoints are written without

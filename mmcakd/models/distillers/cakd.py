@@ -5,7 +5,7 @@ import torch
 from mmengine.optim import OptimWrapperDict
 from torch.func import functional_call
 
-from mmcakd.models.utils import TeacherReader, align_to_grid
+from mmcakd.models.utils import FeatureTap, TeacherReader, align_to_grid
 from mmcakd.registry import MODELS
 from .base import BaseDistiller, ModelCfg
 
@@ -22,19 +22,29 @@ class CAKDDistiller(BaseDistiller):
 
     One training step (method.md, "How one training step flows"):
 
-    1. the teacher sees the clean batch under ``no_grad``: h_T and Q_T, K_T,
-       V_T of its last block (:class:`TeacherReader`);
-    2. the multi-view generator perturbs the batch for the student (MRT);
-    3. the student's forward gives ``loss_cls``; a hook taps
-       ``student_stage``, which is aligned to the teacher's grid;
+    1. the multi-view generator perturbs the batch for the student (MRT);
+       the teacher's input is the clean batch or, by ``teacher_view``, the
+       same geometric view or the same view;
+    2. the teacher sees its input under ``no_grad``: h_T and Q_T, K_T, V_T
+       of its last block, its logits and class token
+       (:class:`TeacherReader`);
+    3. the student's forward gives ``loss_cls``; hooks tap
+       ``student_stage``, which is aligned to the teacher's grid, and the
+       student's head (its pooled input and its logits);
     4. the PCA projector gives ``loss_pca`` (Eqs. 1-4), the GL projector
        ``loss_gl`` (Eqs. 5-6), and the discriminator ``loss_adv`` on the GL
-       tokens (Eq. 9); the student and projectors are updated;
+       tokens (Eq. 9); the release's terms add ``loss_logit`` and
+       ``loss_cls_token``; the student and projectors are updated;
     5. every ``d_interval`` steps the discriminator is updated (Eq. 8).
 
-    Total (method.md): L = CE + w(t) * (L_pca + L_gl + L_adv), the term
-    weights living in the sub-configs. Any of ``pca``, ``gl``, ``mrt`` may be
-    ``None`` to switch that component off (MRT needs GL: D judges h'_S).
+    Total (method.md): L = CE + w(t) * (L_pca + L_gl + L_adv + L_logit +
+    L_cls_token), the term weights living in the sub-configs. Any component
+    may be ``None`` to switch it off (MRT needs GL: D judges h'_S).
+
+    Logged beside the losses every step (diagnostics, not summed):
+    ``acc_disc_real`` and ``acc_disc_fake``, the share of teacher tokens D
+    calls real and of student tokens it calls fake, and ``share_<term>``,
+    each distillation term's share of their sum.
 
     Args:
         teacher, student, teacher_ckpt, eval_teacher, data_preprocessor:
@@ -42,18 +52,32 @@ class CAKDDistiller(BaseDistiller):
         student_stage (str): The student module tapped, e.g.
             ``'backbone.layer4'`` (ResNet-50 for Swin-T, 7x7 at 224 px).
         pca (dict, optional): ``p`` (0.5), ``attn_weight`` (0.2),
-            ``vv_weight`` (0.05), ``teacher_attn`` (``'paper'``: Eq. 2 on
-            the patch tokens; ``'block'``: the teacher's real last-block
-            attention, ViT/DeiT only, see :class:`TeacherReader`).
+            ``vv_weight`` (0.05), ``target`` (``'output'``: the paper's
+            attention outputs; ``'map'``: the release's score maps
+            Q K^T / sqrt(d)), ``teacher_attn`` (for ``'output'``:
+            ``'paper'``, Eq. 2 on the patch tokens; ``'block'``, the
+            teacher's real last-block attention, ViT/DeiT only; see
+            :class:`TeacherReader`).
         gl (dict, optional): ``group_size`` (4), ``dropout`` (0.1),
             ``loss_weight`` (0.05).
-        mrt (dict, optional): ``views`` (MultiViewGenerator kwargs, or None
-            for no views), ``adv_weight`` (lambda, 0.05), ``adv_form``
-            (``'non_saturating'`` or ``'minimax'``), ``d_interval`` (5),
-            ``discriminator`` (TokenDiscriminator kwargs).
-        ramp (dict, optional): Warm-up of the distillation weight w(t):
-            ``dict(begin=25, end=35, by_epoch=True)`` is 0 before ``begin``,
-            rises linearly and is 1 from ``end`` on. ``None``: w = 1.
+        mrt (dict, optional): ``views`` (MultiViewGenerator kwargs, with
+            ``teacher_view``; or None for no views), ``adv_weight`` (lambda,
+            0.05), ``adv_form`` (``'non_saturating'`` or ``'minimax'``),
+            ``d_interval`` (5), ``discriminator`` (TokenDiscriminator
+            kwargs).
+        logit (dict, optional): The release's logit term,
+            :class:`LogitLoss` kwargs: ``form`` (``'mse'``, the release, or
+            ``'kl'``), ``temperature``, ``loss_weight`` (release: 1).
+            ``None`` (default): off.
+        cls_token (dict, optional): The release's class-token term:
+            ``loss_weight`` (release: 1) of MSE between a linear projection
+            of the student's pooled feature (its head's input) and the
+            teacher's class token (or pooled pre-logit feature).
+            ``None`` (default): off.
+        ramp (dict, optional): The distillation weight w(t):
+            ``dict(begin=25, end=75, max_weight=0.2, by_epoch=True)`` is 0
+            before ``begin``, rises linearly to 1 at ``end`` and is capped
+            at ``max_weight`` (the release's schedule). ``None``: w = 1.
         input_size (tuple, optional): (C, H, W) of the training images, for
             the dry run that reads the shapes; defaults to the teacher's
             patch embedding input size.
@@ -68,6 +92,8 @@ class CAKDDistiller(BaseDistiller):
                  pca: Optional[dict] = dict(),
                  gl: Optional[dict] = dict(),
                  mrt: Optional[dict] = dict(),
+                 logit: Optional[dict] = None,
+                 cls_token: Optional[dict] = None,
                  ramp: Optional[dict] = None,
                  input_size: Optional[Tuple[int, int, int]] = None,
                  eval_teacher: bool = False,
@@ -79,29 +105,42 @@ class CAKDDistiller(BaseDistiller):
                              "distil into, e.g. 'backbone.layer3'")
         super().__init__(teacher, student, teacher_ckpt, student_stage,
                          eval_teacher, data_preprocessor, init_cfg, accel)
+        pca = None if pca is None else dict(pca)
         vv_weight = None if pca is None else _check_weight(
-            pca.get('vv_weight', 0.05), 'pca.vv_weight')
+            pca.pop('vv_weight', 0.05), 'pca.vv_weight')
+        target = None if pca is None else pca.pop('target', 'output')
+        attention = None if pca is None else pca.pop('teacher_attn', 'paper')
+        if target == 'map':
+            attention = 'map'
         self.reader = TeacherReader(
             self.teacher,
-            None if pca is None else pca.get('teacher_attn', 'paper'),
+            attention,
             kernel=self.accel.attention_kernel,
-            relation=bool(vv_weight))
+            relation=bool(vv_weight),
+            cls_token=cls_token is not None)
         if mrt is not None and gl is None:
             raise ValueError('mrt needs gl: the discriminator judges the GL '
                              'projector\'s tokens; set mrt=None or enable gl')
+        heads = ('head' if logit is not None or cls_token is not None
+                 else None)
+        if heads and not hasattr(self.student, 'head'):
+            raise ValueError('student: the logit and cls_token terms need an '
+                             'mmpretrain classifier with a `head`')
+        self.logit_tap = (FeatureTap(self.student, 'head', 'logit')
+                          if logit is not None else None)
+        self.pooled_tap = (FeatureTap(self.student, 'head', 'cls_token',
+                                      inputs=True)
+                           if cls_token is not None else None)
         shapes = self._read_shapes(input_size)
-        c_s, c_t, heads, grid = shapes
+        c_s, c_t, heads, grid = shapes['stage']
         self.grid = grid
 
         self.pca = self.pca_loss = None
         if pca is not None:
-            pca = dict(pca)
             self.pca = MODELS.build(
                 dict(type='PCAProjector', in_channels=c_s, embed_dims=c_t,
                      num_heads=heads, p=pca.pop('p', 0.5),
-                     kernel=self.accel.attention_kernel))
-            pca.pop('teacher_attn', None)  # used by the reader
-            pca.pop('vv_weight', None)
+                     kernel=self.accel.attention_kernel, target=target))
             self.pca_loss = MODELS.build(
                 dict(type='PCALoss',
                      attn_weight=_check_weight(
@@ -143,6 +182,28 @@ class CAKDDistiller(BaseDistiller):
                          mrt.pop('adv_weight', 0.05), 'mrt.adv_weight'),
                      form=mrt.pop('adv_form', 'non_saturating')))
             self._no_extra(mrt, 'mrt')
+
+        self.logit_loss = None
+        if logit is not None:
+            logit = dict(logit)
+            _check_weight(logit.get('loss_weight', 1.0), 'logit.loss_weight')
+            try:
+                self.logit_loss = MODELS.build(dict(type='LogitLoss', **logit))
+            except (TypeError, ValueError) as err:
+                raise ValueError(f'logit.{err}') from None
+
+        self.cls_proj = self.cls_token_loss = None
+        if cls_token is not None:
+            cls_token = dict(cls_token)
+            c_pool, c_cls = shapes['cls_token']
+            self.cls_proj = MODELS.build(
+                dict(type='ClassTokenProjector', in_channels=c_pool,
+                     embed_dims=c_cls))
+            self.cls_token_loss = MODELS.build(
+                dict(type='ClassTokenLoss', loss_weight=_check_weight(
+                    cls_token.pop('loss_weight', 1.0),
+                    'cls_token.loss_weight')))
+            self._no_extra(cls_token, 'cls_token')
         self.ramp = self.check_ramp(ramp)
         # Student steps taken: the discriminator's update phase, saved with
         # the model so that a resumed run keeps it.
@@ -153,8 +214,10 @@ class CAKDDistiller(BaseDistiller):
         if cfg:
             raise ValueError(f'{field}: unknown option(s) {sorted(cfg)}')
 
-    def _read_shapes(self, input_size) -> tuple:
-        """(C_S, C_T, heads, (H_T, W_T)) from one dry forward of both."""
+    def _read_shapes(self, input_size) -> Dict[str, tuple]:
+        """From one dry forward of both: ``stage`` (C_S, C_T, heads,
+        (H_T, W_T)) and, with the cls_token term, ``cls_token`` (C_pool,
+        C_cls)."""
         input_size = self.resolve_input_size(input_size)
         patch = tuple(self.teacher.backbone.patch_embed.projection.stride)
         if any(s % p for s, p in zip(input_size[1:], patch)):
@@ -175,21 +238,43 @@ class CAKDDistiller(BaseDistiller):
             raise ValueError(f'student_stage={self.student_tap.name!r} '
                              f'outputs shape {tuple(feat.shape)}; CAKD needs '
                              'a (B, C, H, W) feature map')
-        return feat.shape[1], t.tokens.shape[-1], t.q.shape[1], t.grid
+        shapes = dict(stage=(feat.shape[1], t.tokens.shape[-1], t.q.shape[1],
+                             t.grid))
+        if self.logit_tap is not None:
+            k_s = self.logit_tap.pop().shape[-1]
+            if k_s != t.logits.shape[-1]:
+                raise ValueError(
+                    f'logit: the student predicts {k_s} classes, the '
+                    f'teacher {t.logits.shape[-1]}; the logit term needs '
+                    'the same classes (set logit=None)')
+        if self.pooled_tap is not None:
+            pooled = self.pooled_tap.pop()
+            if pooled.dim() != 2:
+                raise ValueError(
+                    'cls_token: the student\'s head receives shape '
+                    f'{tuple(pooled.shape)}, not a pooled (B, C) feature; '
+                    'give the student a pooling neck (GlobalAveragePooling)')
+            shapes['cls_token'] = (pooled.shape[1], t.cls.shape[-1])
+        return shapes
 
     def _losses(self, inputs: torch.Tensor, data_samples: list
-                ) -> Tuple[Dict[str, torch.Tensor], Optional[tuple]]:
-        """The student's loss terms, and (h_T, h'_S) for the D update."""
-        t = self.run_teacher(self.reader, inputs)
-        views = self.views(inputs)[0] if (self.views is not None
-                                          and self.training) else inputs
-        # mmpretrain heads call their cross-entropy `loss`.
+                ) -> Tuple[Dict[str, torch.Tensor], dict]:
+        """The student's loss terms, and what the D update and the
+        diagnostics need: ``real`` h_T, ``fake`` h'_S and ``fake_logits``
+        D(h'_S) (with MRT)."""
+        views = teacher_in = inputs
+        if self.views is not None and self.training:
+            views, choice = self.views(inputs)
+            teacher_in = self.views.teacher_inputs(inputs, views, choice)
+        t = self.run_teacher(self.reader, teacher_in)
+        # mmpretrain heads call their cross-entropy `loss`; CE is computed
+        # on what the student sees.
         losses = {('loss_cls' if k == 'loss' else k): v
                   for k, v in self.student(views, data_samples,
                                            mode='loss').items()}
         feat = align_to_grid(self.student_tap.pop(), t.grid)
         w = self.distill_weight()
-        tokens = None
+        extras = {}
         if self.pca is not None:
             attn_s, v_s = self.pca(feat, t.qkv)
             losses['loss_pca'] = w * self.pca_loss(attn_s, v_s, t.attn,
@@ -198,10 +283,17 @@ class CAKDDistiller(BaseDistiller):
             h_s = self.gl(feat)
             losses['loss_gl'] = w * self.gl_loss(h_s, t.tokens)
             if self.discriminator is not None:
-                losses['loss_adv'] = w * self.adv_loss(
-                    self._judge_frozen(h_s))
-                tokens = (t.tokens, h_s)
-        return losses, tokens
+                fake_logits = self._judge_frozen(h_s)
+                losses['loss_adv'] = w * self.adv_loss(fake_logits)
+                extras = dict(real=t.tokens, fake=h_s,
+                              fake_logits=fake_logits.detach())
+        if self.logit_loss is not None:
+            losses['loss_logit'] = w * self.logit_loss(self.logit_tap.pop(),
+                                                       t.logits)
+        if self.cls_proj is not None:
+            losses['loss_cls_token'] = w * self.cls_token_loss(
+                self.cls_proj(self.pooled_tap.pop()), t.cls)
+        return losses, extras
 
     def _judge_frozen(self, tokens: torch.Tensor) -> torch.Tensor:
         """D(tokens) with D's parameters detached: the student's adversarial
@@ -210,10 +302,38 @@ class CAKDDistiller(BaseDistiller):
         params = {n: p.detach() for n, p in d.named_parameters()}
         return functional_call(d, params, (tokens, ))
 
+    @torch.no_grad()
+    def diagnostics(self, losses: Dict[str, torch.Tensor],
+                    extras: dict) -> Dict[str, torch.Tensor]:
+        """What the losses alone do not show, for the log.
+
+        ``acc_disc_real`` / ``acc_disc_fake``: the share of teacher tokens
+        that D calls real (logit > 0) and of student tokens it calls fake;
+        both near 1 means D wins outright. ``share_<term>``: each
+        distillation term over their sum, |L_x| / sum |L_y| (0 while the
+        ramp's weight is 0).
+        """
+        out = {}
+        if extras:
+            real = self._judge_frozen(extras['real'].to(
+                extras['fake'].dtype))
+            out['acc_disc_real'] = (real > 0).float().mean()
+            out['acc_disc_fake'] = (extras['fake_logits'] < 0).float().mean()
+        terms = {k[len('loss_'):]: v.detach().abs().float()
+                 for k, v in losses.items() if k != 'loss_cls'}
+        if terms:
+            # 0 / tiny = 0 while the ramp holds every term at 0.
+            total = torch.stack(list(terms.values())).sum().clamp(
+                min=torch.finfo(torch.float32).tiny)
+            out.update({f'share_{name}': value / total
+                        for name, value in terms.items()})
+        return out
+
     def loss(self, inputs: torch.Tensor,
              data_samples: list) -> Dict[str, torch.Tensor]:
         """The student's losses: ``loss_cls``, ``loss_pca``, ``loss_gl``,
-        ``loss_adv`` (those of enabled components)."""
+        ``loss_adv``, ``loss_logit``, ``loss_cls_token`` (those of enabled
+        components)."""
         return self._losses(inputs, data_samples)[0]
 
     def train_step(self, data: dict,
@@ -222,13 +342,14 @@ class CAKDDistiller(BaseDistiller):
         data = self.data_preprocessor(data, True)
         student_wrapper = optim_wrapper['student']
         with student_wrapper.optim_context(self):
-            losses, tokens = self._losses(data['inputs'],
+            losses, extras = self._losses(data['inputs'],
                                           data['data_samples'])
         parsed, log_vars = self.parse_losses(losses)
+        log_vars.update(self.diagnostics(losses, extras))
         student_wrapper.update_params(parsed)
         self.num_steps += 1
-        if tokens is not None and int(self.num_steps) % self.d_interval == 0:
-            real, fake = tokens
+        if extras and int(self.num_steps) % self.d_interval == 0:
+            real, fake = extras['real'], extras['fake']
             d_wrapper = optim_wrapper['discriminator']
             with d_wrapper.optim_context(self.discriminator):
                 # One forward over real and fake: a single DDP pass.

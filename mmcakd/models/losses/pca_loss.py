@@ -13,6 +13,9 @@ from mmcakd.registry import MODELS
 class PCALoss(nn.Module):
     """a_attn * MSE(PCAttn_S, Attn_T) + a_vv * MSE(V_S V_S^T, V_T V_T^T) / d.
 
+    With the release's map target the first term compares the score maps
+    instead: a_attn * MSE(Q_S K_S^T / sqrt(d), Q_T K_T^T / sqrt(d)).
+
     The value-relation term compares V V^T / sqrt(d) of student and teacher,
     both scaled (the release leaves the teacher's unscaled; method.md keeps
     the paper's form). The teacher's relation comes computed, like Attn_T,
@@ -34,8 +37,10 @@ class PCALoss(nn.Module):
                 relation_t: Optional[torch.Tensor]) -> torch.Tensor:
         """
         Args:
-            attn_s, v_s: PCAttn_S and V_S, (B, heads, N, d).
-            attn_t: Attn_T, (B, heads, N, d).
+            attn_s, v_s: PCAttn_S and V_S, (B, heads, N, d) (or the
+                student's score map, (B, heads, N, N), and V_S).
+            attn_t: Attn_T, (B, heads, N, d) (or the teacher's score
+                map, (B, heads, N, N)).
             relation_t: V_T V_T^T / sqrt(d), (B, heads, N, N); only read
                 when ``vv_weight`` is not 0.
         """

@@ -26,6 +26,10 @@ class PCAProjector(nn.Module):
 
         PCAttn_S = softmax(g(Q_S) g(K_S)^T / sqrt(d)) g(V_S).
 
+    With ``target='map'`` (the release's form) the projector gives the
+    pre-softmax score map g(Q_S) g(K_S)^T / sqrt(d), (B, heads, N, N),
+    instead of the attention output, to be matched to the teacher's map.
+
     Layout: the substitution runs on (B, N, 3, heads, d) tensors, the layout
     of a Transformer's qkv linear output (the teacher's, read without a
     copy); the student's are a view of the convolution output. The draw
@@ -42,15 +46,25 @@ class PCAProjector(nn.Module):
             softmax(q k^T / sqrt(d)) v (:mod:`mmcakd.models.utils.attention`;
             the distiller passes its ``accel.attention``). Default torch's
             ``scaled_dot_product_attention``.
+        target (str): ``'output'`` (the paper's PCAttn_S, default) or
+            ``'map'`` (the release's score map).
     """
+
+    TARGETS = ('output', 'map')
 
     def __init__(self,
                  in_channels: int,
                  embed_dims: int,
                  num_heads: int,
                  p: float = 0.5,
-                 kernel: Callable = F.scaled_dot_product_attention) -> None:
+                 kernel: Callable = F.scaled_dot_product_attention,
+                 target: str = 'output') -> None:
         super().__init__()
+        if target not in self.TARGETS:
+            raise ValueError(f'pca.target={target!r} must be one of '
+                             f'{self.TARGETS} (the paper\'s attention '
+                             'outputs, or the release\'s score maps)')
+        self.target = target
         if not 0.0 <= p <= 1.0:
             raise ValueError(f'pca.p={p} must be in [0, 1] (the probability '
                              'of taking a teacher element, default 0.5)')
@@ -100,8 +114,10 @@ class PCAProjector(nn.Module):
                 partial substitution is applied.
 
         Returns:
-            (PCAttn_S, V_S), both (B, heads, N, d). V_S is the student's own
-            (unsubstituted) value, used by the VV^T term of L_pca.
+            (PCAttn_S, V_S), both (B, heads, N, d); with ``target='map'``
+            the first is the score map, (B, heads, N, N). V_S is the
+            student's own (unsubstituted) value, used by the VV^T term of
+            L_pca.
         """
         qkv_s = self.project_tokens(feat)
         if self.training and teacher_qkv is not None and self.p > 0:
@@ -112,6 +128,8 @@ class PCAProjector(nn.Module):
         else:
             q, k, v = qkv_s.permute(2, 0, 3, 1, 4).unbind(0)
             v_s = v
+        if self.target == 'map':
+            return (q * q.shape[-1]**-0.5) @ k.transpose(-2, -1), v_s
         return self.kernel(q, k, v), v_s
 
 

@@ -21,7 +21,7 @@ def get_submodule(model: nn.Module, name: str, field: str) -> nn.Module:
 
 
 class FeatureTap:
-    """Keeps the latest output of ``model.<name>``.
+    """Keeps the latest output (or input) of ``model.<name>``.
 
     The hook is registered once and stays; :meth:`pop` hands out the tensor
     and forgets it, so a stale feature can never be read twice.
@@ -30,14 +30,24 @@ class FeatureTap:
         model (nn.Module): The model to tap.
         name (str): Dotted module name, e.g. ``'backbone.layer3'``.
         field (str): The config field that named it (for error messages).
+        inputs (bool): Keep the module's first input instead of its output
+            (e.g. the pooled feature a classifier head receives). A tuple
+            (mmpretrain passes a tuple of stage outputs) gives its last
+            element, as for outputs.
     """
 
-    def __init__(self, model: nn.Module, name: str, field: str) -> None:
+    def __init__(self, model: nn.Module, name: str, field: str,
+                 inputs: bool = False) -> None:
         self.name = name
         self.field = field
         self._value: Optional[torch.Tensor] = None
         module = get_submodule(model, name, field)
-        self._handle = module.register_forward_hook(self._hook)
+        self._handle = (module.register_forward_pre_hook(self._pre_hook)
+                        if inputs else
+                        module.register_forward_hook(self._hook))
+
+    def _pre_hook(self, module: nn.Module, args) -> None:
+        self._hook(module, args, args[0])
 
     def _hook(self, module: nn.Module, args, output) -> None:
         if isinstance(output, (tuple, list)):

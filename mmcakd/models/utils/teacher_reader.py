@@ -31,9 +31,14 @@ class TeacherFeatures:
             (B, N, 3, heads, d) with d = C_T / heads; ``q``, ``k`` and ``v``
             are (B, heads, N, d) views of it.
         grid: (H_T, W_T).
-        attn: Attn_T, (B, heads, N, d), or None when not asked for.
+        attn: The PCA target, or None when not asked for: Attn_T,
+            (B, heads, N, d) (``attention`` 'paper' or 'block'), or the
+            score map Q_T K_T^T / sqrt(d), (B, heads, N, N) ('map').
         relation: V_T V_T^T / sqrt(d), (B, heads, N, N), or None when not
             asked for.
+        cls: The class token after the final norm, (B, C_T), or for a
+            teacher without one its head's pre-logit feature, (B, C_head);
+            None when not asked for.
     """
     logits: torch.Tensor
     tokens: torch.Tensor
@@ -41,6 +46,7 @@ class TeacherFeatures:
     grid: Tuple[int, int]
     attn: Optional[torch.Tensor] = None
     relation: Optional[torch.Tensor] = None
+    cls: Optional[torch.Tensor] = None
 
     @property
     def q(self) -> torch.Tensor:
@@ -73,9 +79,12 @@ class TeacherReader:
             ``'paper'`` (Eq. 2 over the patch tokens, as the paper writes),
             ``'block'`` (the last block's real attention output
             softmax(QK^T / sqrt(d)) V over all tokens, prefix tokens
-            included, read at the patch tokens; ViT/DeiT only) or ``None``.
-            The release compares pre-softmax QK^T maps instead; that form
-            is not offered.
+            included, read at the patch tokens; ViT/DeiT only), ``'map'``
+            (the release's target: the last block's pre-softmax score map
+            Q_T K_T^T / sqrt(d) between patch tokens, prefix rows and
+            columns dropped; a score does not depend on other tokens, so
+            this is exactly the block's map for ViT/DeiT, and the global
+            reading of method.md for Swin) or ``None``.
         kernel (callable): The attention kernel, (q, k, v) ->
             softmax(q k^T / sqrt(d)) v, each (B, heads, N, d); torch's
             ``scaled_dot_product_attention`` by default (the distiller
@@ -83,15 +92,20 @@ class TeacherReader:
         relation (bool): Also compute V_T V_T^T / sqrt(d), the teacher's
             side of L_pca's value-relation term, in the teacher's run (its
             precision, no autograd) like Attn_T. Default False.
+        cls_token (bool): Also read the class token (the final normalised
+            token 0), or for a teacher without prefix tokens (Swin) the
+            pooled pre-logit feature its head computes
+            (``head.pre_logits``). Default False.
     """
 
-    ATTENTION = ('paper', 'block')
+    ATTENTION = ('paper', 'block', 'map')
 
     def __init__(self,
                  teacher: nn.Module,
                  attention: Optional[str] = 'paper',
                  kernel: Callable = F.scaled_dot_product_attention,
-                 relation: bool = False) -> None:
+                 relation: bool = False,
+                 cls_token: bool = False) -> None:
         if attention not in self.ATTENTION + (None, ):
             raise ValueError(f'pca.teacher_attn={attention!r} must be one '
                              f'of {self.ATTENTION}')
@@ -99,6 +113,7 @@ class TeacherReader:
         self.attention = attention
         self.kernel = kernel
         self.relation = relation
+        self.cls_token = cls_token
         self._store: dict = {}
         self._handles: list = []
         backbone = getattr(teacher, 'backbone', None)
@@ -110,6 +125,15 @@ class TeacherReader:
             raise TypeError(
                 f'teacher backbone {type(backbone).__name__} is not '
                 f'supported: CAKD reads the attention of {SUPPORTED}')
+        if cls_token and not self.prefix:
+            head = getattr(teacher, 'head', None)
+            if not callable(getattr(head, 'pre_logits', None)):
+                raise ValueError(
+                    'cls_token: the teacher has neither a class token nor '
+                    'a head with pre_logits (an mmpretrain ClsHead) to read '
+                    'a pooled feature from; set cls_token=None')
+            self._handles.append(head.register_forward_pre_hook(
+                self._keep('cls', lambda a, o: head.pre_logits(a[0]))))
 
     def _keep(self, key: str, pick: Callable) -> Callable:
 
@@ -178,13 +202,19 @@ class TeacherReader:
         if self.attention == 'block':
             attn = self.kernel(
                 *qkv.permute(2, 0, 3, 1, 4).unbind(0))[:, :, self.prefix:]
-        features = TeacherFeatures(logits,
-                                   self._store.pop('tokens')[:, self.prefix:],
+        tokens = self._store.pop('tokens')
+        features = TeacherFeatures(logits, tokens[:, self.prefix:],
                                    qkv[:, self.prefix:],
                                    self._store.pop('grid'))
         if self.attention == 'paper':
             attn = self.kernel(features.q, features.k, features.v)
+        elif self.attention == 'map':
+            q = features.q
+            attn = (q * q.shape[-1]**-0.5) @ features.k.transpose(-2, -1)
         features.attn = attn
+        if self.cls_token:
+            features.cls = (tokens[:, 0] if self.prefix else
+                            self._store.pop('cls'))
         if self.relation:
             features.relation = value_relation(features.v)
         return features

@@ -1,3 +1,4 @@
 from .multiview import MultiViewGenerator
+from .view_classifier import ViewAugmentedClassifier
 
-__all__ = ['MultiViewGenerator']
+__all__ = ['MultiViewGenerator', 'ViewAugmentedClassifier']

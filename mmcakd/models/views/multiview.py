@@ -45,20 +45,40 @@ class MultiViewGenerator(nn.Module):
     Rotation and crops use normalised image coordinates, so on non-square
     images a rotation also shears slightly.
 
+    Which image the teacher sees (``teacher_view``, :meth:`teacher_inputs`):
+
+    - ``'clean'``: the unperturbed batch (the paper's text);
+    - ``'geometric'``: a sample whose view is geometric (``ResizedCrop``,
+      ``Rotation``) is shown to the teacher with the same transform and
+      parameters, so that token n covers the same place of the image for
+      both (method.md, "Known pitfalls"); photometric views (colour, noise,
+      masking) stay student-only and the teacher sees those samples clean;
+    - ``'same'``: the teacher sees the student's view (the release's shared
+      augmentation).
+
     Args:
         prob (float): Probability that a sample is transformed. Default 0.5.
         transforms (list[dict]): The transforms and their strengths.
+        teacher_view (str): ``'clean'`` (default), ``'geometric'`` or
+            ``'same'``.
     """
 
     KINDS = ('ColorJitter', 'ResizedCrop', 'Rotation', 'PatchMask',
              'GaussianNoise')
+    GEOMETRIC = ('ResizedCrop', 'Rotation')
+    TEACHER_VIEWS = ('clean', 'geometric', 'same')
 
     def __init__(self,
                  prob: float = 0.5,
-                 transforms: Optional[Sequence[dict]] = None) -> None:
+                 transforms: Optional[Sequence[dict]] = None,
+                 teacher_view: str = 'clean') -> None:
         super().__init__()
         if not 0.0 <= prob <= 1.0:
             raise ValueError(f'mrt.views.prob={prob} must be in [0, 1]')
+        if teacher_view not in self.TEACHER_VIEWS:
+            raise ValueError(f'mrt.views.teacher_view={teacher_view!r} must '
+                             f'be one of {self.TEACHER_VIEWS}')
+        self.teacher_view = teacher_view
         transforms = list(DEFAULT_TRANSFORMS if transforms is None else
                           transforms)
         if not transforms:
@@ -73,6 +93,12 @@ class MultiViewGenerator(nn.Module):
                                  f'{kind!r}; choose from {self.KINDS}')
             self.transforms.append(dict(kind=kind, **t))
         self.prob = prob
+        # Indices of the geometric transforms, for teacher_view='geometric'.
+        self.register_buffer(
+            '_geometric',
+            torch.tensor([t['kind'] in self.GEOMETRIC
+                          for t in self.transforms]),
+            persistent=False)
         self.random = SeededRandom()
 
     def _uniform(self, n: int, low: float, high: float, like: torch.Tensor,
@@ -155,3 +181,20 @@ class MultiViewGenerator(nn.Module):
             if rows.numel():
                 views[rows] = self._transform(t, inputs[rows], gen)
         return views, choice
+
+    def teacher_inputs(self, inputs: torch.Tensor, views: torch.Tensor,
+                       choice: torch.Tensor) -> torch.Tensor:
+        """The teacher's batch (B, C, H, W) under ``teacher_view``, from the
+        clean ``inputs`` and the ``views`` and ``choice`` of :meth:`forward`.
+
+        Each sample got at most one transform, so under ``'geometric'`` a
+        sample with a geometric view is the same transform of the same
+        image for both models: the teacher takes the student's view there.
+        """
+        if self.teacher_view == 'clean':
+            return inputs
+        if self.teacher_view == 'same':
+            return views
+        geometric = self._geometric.to(choice.device)[choice.clamp(min=0)]
+        geometric &= choice >= 0
+        return torch.where(geometric.view(-1, 1, 1, 1), views, inputs)

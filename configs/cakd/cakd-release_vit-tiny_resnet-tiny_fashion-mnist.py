@@ -1,0 +1,23 @@
+# CAKD in the release's form (configs/_base_/distillers/cakd_release.py) on
+# the Fashion-MNIST pair: the same teacher, student, stage, data, schedule
+# and optimizer as ./vit-tiny_resnet-tiny_fashion-mnist.py. The release's
+# ramp is scaled from 120 to these 40 epochs: w = 0 until epoch 8, then
+# +1/17 an epoch, capped at 0.2 (reached early in epoch 11).
+_base_ = [
+    '../_base_/distillers/cakd_release.py',
+    '../_base_/schedules/fashion-mnist-10pct_40e.py',
+]
+
+model = dict(
+    teacher='{{ fileDirname }}/../_base_/models/vit-tiny_fashion-mnist.py',
+    teacher_ckpt='checkpoints/vit-tiny_fashion-mnist.pth',
+    student='{{ fileDirname }}/../_base_/models/resnet-tiny_fashion-mnist.py',
+    student_stage='backbone.layer3',
+    ramp=dict(begin=8, end=25, max_weight=0.2),
+)
+optim_wrapper = dict(
+    student=dict(
+        optimizer=dict(
+            type='SGD', lr=0.05, momentum=0.9, nesterov=True,
+            weight_decay=5e-4)))
+param_scheduler = dict(discriminator=[])
