@@ -55,6 +55,18 @@ def test_pca_map_target_by_hand():
     torch.testing.assert_close(v_s, v)
 
 
+def test_pca_map_with_full_substitution_is_the_teachers_map():
+    """target='map' in training at p=1: g(Q) = Q_T, g(K) = K_T, so the
+    student's map is Q_T K_T^T / sqrt(d), the teacher's."""
+    pca = PCAProjector(3, 4, 2, p=1.0, target='map').train()
+    feat = torch.randn(2, 3, 2, 2)
+    teacher_qkv = torch.randn(2, 4, 3, 2, 2)  # (B, N, 3, heads, d)
+    scores, _ = pca(feat, teacher_qkv)
+    q_t, k_t = teacher_qkv[:, :, 0].transpose(1, 2), teacher_qkv[:, :, 1]
+    torch.testing.assert_close(
+        scores, q_t @ k_t.permute(0, 2, 3, 1) / 2**0.5)
+
+
 def test_teacher_map_is_the_last_block_score_map_without_prefix():
     """The reader's map is the last block's real pre-softmax scores (the
     ones its softmax turns into its output), CLS row and column dropped."""
@@ -117,13 +129,17 @@ def test_release_terms_reach_the_student_and_projection():
 def test_release_ramp_with_cap():
     """w(epoch) = min(max(epoch - 25, 0) / 50, 0.2), by epoch and by iter."""
     hub = MessageHub.get_current_instance()
-    for by_epoch, key in ((True, 'epoch'), (False, 'iter')):
-        model = distiller(ramp=dict(begin=25, end=75, max_weight=0.2,
-                                    by_epoch=by_epoch))
-        for t in (0, 24, 25, 26, 30, 35, 36, 80, 120):
-            hub.update_info(key, t)
-            assert model.distill_weight() == pytest.approx(
-                min(max(t - 25, 0) / 50, 0.2)), (key, t)
+    try:
+        for by_epoch, key in ((True, 'epoch'), (False, 'iter')):
+            model = distiller(ramp=dict(begin=25, end=75, max_weight=0.2,
+                                        by_epoch=by_epoch))
+            for t in (0, 24, 25, 26, 30, 35, 36, 80, 120):
+                hub.update_info(key, t)
+                assert model.distill_weight() == pytest.approx(
+                    min(max(t - 25, 0) / 50, 0.2)), (key, t)
+    finally:
+        hub.update_info('epoch', 0)
+        hub.update_info('iter', 0)
     assert distiller(ramp=dict(max_weight=0.3)).distill_weight() == 0.3
 
 
@@ -156,6 +172,7 @@ def test_teacher_view_for_crops(teacher_view):
         lambda m, a: seen.update(student=a[0]))
     x = square_batch()
     model.loss(x, batch(n=8)['data_samples'])
+    assert not torch.equal(seen['student'], x)  # every sample was cropped
     grid = model.grid
     same = token_of_pattern(seen['teacher'], grid) == token_of_pattern(
         seen['student'], grid)
@@ -193,13 +210,48 @@ def test_ce_is_computed_on_the_student_view():
     torch.testing.assert_close(loss.detach(), expected)
 
 
-def test_diagnostics_by_hand():
-    """A discriminator that says 'real' to everything: real accuracy 1,
-    fake accuracy 0; the shares of the distillation terms sum to 1."""
-    model = distiller(logit=dict(), cls_token=dict()).train()
-    last = [m for m in model.discriminator.modules()
-            if isinstance(m, torch.nn.Linear)][-1]
+def sign_discriminator(model):
+    """D(x) has the sign of sum(x): every weight 0.1, no bias (LeakyReLU
+    keeps the sign)."""
     with torch.no_grad():
+        for m in model.discriminator.modules():
+            if isinstance(m, torch.nn.Linear):
+                m.weight.fill_(0.1)
+                m.bias.zero_()
+
+
+def test_discriminator_accuracy_by_hand():
+    """Teacher tokens of +1 are called real, student tokens of -1 fake:
+    both accuracies 1; swapped, both 0."""
+    model = distiller()
+    sign_discriminator(model)
+    plus, minus = torch.ones(2, 16, 32), -torch.ones(2, 16, 32)
+    for real, fake, acc in ((plus, minus, 1.0), (minus, plus, 0.0)):
+        extras = dict(real=real, fake=fake,
+                      fake_logits=model._judge_frozen(fake))
+        out = model.diagnostics({}, extras)
+        assert out['acc_disc_real'].item() == acc
+        assert out['acc_disc_fake'].item() == acc
+
+
+def test_diagnostics_under_autocast():
+    """Under --amp the student's tokens come in bf16 while D stays fp32."""
+    model = distiller().train()
+    data = model.data_preprocessor(batch(), True)
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        losses, extras = model._losses(data['inputs'], data['data_samples'])
+    assert extras['fake'].dtype == torch.bfloat16
+    out = model.diagnostics(losses, extras)
+    assert 0 <= out['acc_disc_real'].item() <= 1
+
+
+def test_diagnostics_in_a_training_step():
+    """The shares of the distillation terms sum to 1; diagnostics are
+    logged, never summed into the loss."""
+    model = distiller(logit=dict(), cls_token=dict()).train()
+    with torch.no_grad():  # a D that calls everything real
+        last = [m for m in model.discriminator.modules()
+                if isinstance(m, torch.nn.Linear)][-1]
         last.weight.zero_()
         last.bias.fill_(5.0)
     log = model.train_step(batch(), optim(model))
@@ -227,6 +279,7 @@ def test_release_preset_builds_every_release_choice():
                          if k in ('pca', 'logit', 'cls_token', 'ramp')},
                       mrt=dict(cfg['mrt'], d_interval=2))
     assert model.pca.target == 'map' and model.reader.attention == 'map'
+    assert model.pca.p == 0.0  # the release has no substitution
     assert model.logit_loss.form == 'mse'
     assert model.logit_loss.loss_weight == 1.0
     assert model.cls_token_loss.loss_weight == 1.0
@@ -266,6 +319,10 @@ def test_class_token_term_refused_without_class_token_or_pre_logits():
     (dict(logit=dict(temperature=0)), r'logit\.temperature=0'),
     (dict(cls_token=dict(loss_weight=-0.5)), r'cls_token\.loss_weight'),
     (dict(cls_token=dict(weight=1)), 'cls_token: unknown option'),
+    (dict(cls_token=dict(loss_weight=True)), r'cls_token\.loss_weight'),
+    (dict(logit=dict(scale=2)), 'logit: unknown option'),
+    (dict(pca=dict(target='map', teacher_attn='block')), 'teacher_attn'),
+    (dict(ramp=dict(max_weight=0.2, by_epoch='yes')), r'ramp\.by_epoch'),
     (dict(ramp=dict(begin=0, end=5, max_weight=-0.2)), r'ramp\.max_weight'),
     (dict(ramp=dict(begin=0, end=5, cap=0.2)), 'ramp: unknown option'),
 ])

@@ -54,6 +54,11 @@ def test_runs_skips_finished_and_reports(tmp_path, data_root):
         first_losses.append(json.loads(scalars.read_text().splitlines()[0])
                             ['loss'])
     assert first_losses[0] != first_losses[1]
+    # The last epoch's diagnostics: each term's share of the distillation.
+    shares = summary['cakd_no_mrt']['diagnostics']
+    assert set(shares) == {'share_pca', 'share_gl'}
+    assert abs(shares['share_pca'] + shares['share_gl'] - 1) < 1e-3
+    assert 'diagnostics' not in summary['alone']
     assert (out / 'results.png').stat().st_size > 10000
     table = (out / 'results.md').read_text()
     assert 'student alone' in table and 'CAKD w/o MRT' in table

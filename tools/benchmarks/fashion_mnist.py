@@ -195,6 +195,12 @@ def summarise(results: List[dict], bench: Config) -> Dict[str, dict]:
                 std=statistics.stdev(values) if len(values) > 1 else 0.0)
         entry['train_seconds'] = statistics.mean(
             r['train_seconds'] for r in rows)
+        keys = sorted({k for r in rows for k in r.get('diagnostics', {})})
+        if keys:
+            entry['diagnostics'] = {
+                k: round(statistics.mean(r['diagnostics'][k] for r in rows
+                                         if k in r.get('diagnostics', {})),
+                         4) for k in keys}
         summary[name] = entry
     return summary
 

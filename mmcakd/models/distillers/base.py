@@ -116,8 +116,11 @@ class BaseDistiller(BaseModel):
                   and 0 <= begin < end):
             raise ValueError(f'ramp={ramp!r}: need integers 0 <= begin < end')
         cap = check_number(ramp.get('max_weight', 1.0), 'ramp.max_weight')
-        return dict(begin=begin, end=end, max_weight=cap,
-                    by_epoch=ramp.get('by_epoch', True))
+        by_epoch = ramp.get('by_epoch', True)
+        if not isinstance(by_epoch, bool):
+            raise ValueError(f'ramp.by_epoch={by_epoch!r} must be True '
+                             '(count epochs) or False (iterations)')
+        return dict(begin=begin, end=end, max_weight=cap, by_epoch=by_epoch)
 
     def distill_weight(self) -> float:
         """w(t) = min(clip((t - begin) / (end - begin), 0, 1), max_weight)

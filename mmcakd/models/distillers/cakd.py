@@ -5,15 +5,14 @@ import torch
 from mmengine.optim import OptimWrapperDict
 from torch.func import functional_call
 
+from mmcakd.models.losses.utils import check_number
 from mmcakd.models.utils import FeatureTap, TeacherReader, align_to_grid
 from mmcakd.registry import MODELS
 from .base import BaseDistiller, ModelCfg
 
 
 def _check_weight(value: float, field: str) -> float:
-    if not isinstance(value, (int, float)) or value < 0:
-        raise ValueError(f'{field}={value!r} must be a number >= 0')
-    return float(value)
+    return check_number(value, field)
 
 
 @MODELS.register_module()
@@ -111,6 +110,10 @@ class CAKDDistiller(BaseDistiller):
         target = None if pca is None else pca.pop('target', 'output')
         attention = None if pca is None else pca.pop('teacher_attn', 'paper')
         if target == 'map':
+            if attention == 'block':
+                raise ValueError("pca.teacher_attn='block' applies to "
+                                 "target='output'; target='map' reads the "
+                                 "teacher's score maps")
             attention = 'map'
         self.reader = TeacherReader(
             self.teacher,
@@ -186,10 +189,14 @@ class CAKDDistiller(BaseDistiller):
         self.logit_loss = None
         if logit is not None:
             logit = dict(logit)
-            _check_weight(logit.get('loss_weight', 1.0), 'logit.loss_weight')
+            unknown = sorted(set(logit) -
+                             {'form', 'temperature', 'loss_weight'})
+            if unknown:
+                raise ValueError(f'logit: unknown option(s) {unknown}; '
+                                 'expected form, temperature, loss_weight')
             try:
                 self.logit_loss = MODELS.build(dict(type='LogitLoss', **logit))
-            except (TypeError, ValueError) as err:
+            except ValueError as err:
                 raise ValueError(f'logit.{err}') from None
 
         self.cls_proj = self.cls_token_loss = None
@@ -262,6 +269,9 @@ class CAKDDistiller(BaseDistiller):
         """The student's loss terms, and what the D update and the
         diagnostics need: ``real`` h_T, ``fake`` h'_S and ``fake_logits``
         D(h'_S) (with MRT)."""
+        for tap in (self.logit_tap, self.pooled_tap):
+            if tap is not None:  # nothing left from a predict call
+                tap.clear()
         views = teacher_in = inputs
         if self.views is not None and self.training:
             views, choice = self.views(inputs)
@@ -315,12 +325,14 @@ class CAKDDistiller(BaseDistiller):
         """
         out = {}
         if extras:
-            real = self._judge_frozen(extras['real'].to(
-                extras['fake'].dtype))
+            # Outside the student's autocast: D's own (fp32) precision.
+            d_dtype = next(self.discriminator.parameters()).dtype
+            real = self._judge_frozen(extras['real'].to(d_dtype))
             out['acc_disc_real'] = (real > 0).float().mean()
             out['acc_disc_fake'] = (extras['fake_logits'] < 0).float().mean()
         terms = {k[len('loss_'):]: v.detach().abs().float()
-                 for k, v in losses.items() if k != 'loss_cls'}
+                 for k, v in losses.items()
+                 if k.startswith('loss_') and k != 'loss_cls'}
         if terms:
             # 0 / tiny = 0 while the ramp holds every term at 0.
             total = torch.stack(list(terms.values())).sum().clamp(

@@ -61,5 +61,10 @@ class FeatureTap:
                 f'{self.field}={self.name!r} was not run in the forward pass')
         return value
 
+    def clear(self) -> None:
+        """Forget the kept value (e.g. one left by a forward in another
+        mode), so that :meth:`pop` only hands out a fresh one."""
+        self._value = None
+
     def remove(self) -> None:
         self._handle.remove()
