@@ -13,7 +13,7 @@ from mmcakd.models import (ClassTokenLoss, ClassTokenProjector, LogitLoss,
 from mmcakd.registry import MODELS
 
 from .test_cakd_distiller import optim
-from .tiny import batch, deit, distiller, swin, vit
+from .tiny import batch, deit, distiller, resnet, swin, vit
 
 
 def test_logit_mse_by_hand():
@@ -330,3 +330,40 @@ def test_bad_release_option_names_its_field(kwargs, field):
     with pytest.raises(ValueError, match=field) as err:
         distiller(**kwargs)
     assert '\n' not in str(err.value)
+
+
+@pytest.mark.parametrize('preset', ['cakd.py', 'cakd_release.py'])
+@pytest.mark.parametrize('teacher,size,grid', [
+    # A non-square ViT grid (patch 4): 4 x 6 tokens.
+    (dict(vit(), backbone=dict(vit()['backbone'], img_size=(16, 24))),
+     (16, 24), (4, 6)),
+    (swin(), (32, 32), (4, 4)),
+])
+def test_presets_inherited_by_an_outside_config(tmp_path, preset, teacher,
+                                                size, grid):
+    """A user's config inherits a preset and sets its own pair and grid."""
+    import os.path as osp
+
+    from mmengine.config import Config
+
+    from ..conftest import ROOT
+    config = tmp_path / 'mine.py'
+    base = osp.join(ROOT, 'configs', '_base_', 'distillers', preset)
+    config.write_text(
+        f'_base_ = {base!r}\n'
+        f'model = dict(teacher={teacher!r}, student={resnet()!r},\n'
+        "              student_stage='backbone.layer3',\n"
+        f'              input_size=(1, {size[0]}, {size[1]}),\n'
+        '              data_preprocessor=dict(num_classes=5, mean=[0.0],\n'
+        '                                     std=[1.0]))\n')
+    cfg = Config.fromfile(str(config))
+    model = MODELS.build(cfg.model).train()
+    assert model.grid == grid
+    data = dict(inputs=[torch.rand(1, *size) * 255 for _ in range(4)],
+                data_samples=batch()['data_samples'])
+    wrappers = optim(model)
+    log = model.train_step(data, wrappers)
+    release = preset == 'cakd_release.py'
+    assert ('loss_logit' in log) is release
+    assert ('loss_cls_token' in log) is release
+    assert all(torch.isfinite(v) for v in log.values())

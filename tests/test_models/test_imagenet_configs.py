@@ -46,6 +46,35 @@ def test_imagenet_config_trains_one_step(name, size, grid):
     assert not torch.equal(before, first)
 
 
+def test_imagenet_release_config_is_the_release_preset():
+    """The release form on ImageNet: the preset's method options, the main
+    pair's models and schedule; one step builds every release term."""
+    cfg = Config.fromfile(osp.join(
+        ROOT, 'configs', 'cakd', 'cakd-release_vit-b16_resnet50_in1k.py'))
+    preset = Config.fromfile(osp.join(
+        ROOT, 'configs', '_base_', 'distillers', 'cakd_release.py'))
+    paper = Config.fromfile(
+        osp.join(ROOT, 'configs', 'cakd', 'vit-b16_resnet50_in1k.py'))
+    for key in ('pca', 'gl', 'mrt', 'logit', 'cls_token', 'ramp'):
+        assert cfg.model[key] == preset.model[key], key
+    for key in ('teacher', 'teacher_ckpt', 'student', 'student_stage'):
+        assert cfg.model[key] == paper.model[key], key
+    assert cfg.train_cfg == paper.train_cfg
+    assert cfg.param_scheduler == paper.param_scheduler
+    cfg.model.teacher_ckpt = None  # no network here
+    cfg.model.input_size = (3, 64, 64)
+    torch.manual_seed(0)
+    model = MODELS.build(model_config(cfg))
+    assert model.cls_proj.proj.in_features == 2048  # ResNet-50's GAP
+    assert model.cls_proj.proj.out_features == 768  # ViT-B's class token
+    losses = model(**model.data_preprocessor(dict(
+        inputs=[torch.randint(0, 256, (3, 64, 64), dtype=torch.uint8)
+                for _ in range(2)],
+        data_samples=[DataSample().set_gt_label(i) for i in (3, 999)]),
+        True), mode='loss')
+    assert {'loss_logit', 'loss_cls_token', 'loss_pca'} <= set(losses)
+
+
 @pytest.mark.parametrize('method,keys', [
     ('kd', {'loss_kd'}),
     ('dkd', {'loss_dkd'}),
