@@ -37,7 +37,8 @@ from mmcakd.utils import model_config, register_all_modules
 
 from ..conftest import ROOT
 
-CAKD = osp.join(ROOT, 'configs/cakd/vit-tiny_resnet-tiny_fashion-mnist.py')
+CAKD = osp.join(ROOT, 'configs', 'cakd',
+                'cakd-paper_vit-tiny_resnet-tiny_fashion-mnist.py')
 FP32 = dict(inference_mode=True, channels_last=True, compile_teacher=True,
             keep_cpu_memory=True, fused_optimizer=True,
             attention='explicit', onednn_linear=True)

@@ -17,7 +17,7 @@ from mmcakd.utils import model_config, register_all_modules
 from ..conftest import PYTHON, ROOT, free_port, run_tool
 from .test_train_test import STUDENT, TINY
 
-CAKD = 'configs/cakd/vit-tiny_resnet-tiny_fashion-mnist.py'
+CAKD = 'configs/cakd/cakd-paper_vit-tiny_resnet-tiny_fashion-mnist.py'
 
 
 def test_cakd_trains_resumes_and_tests(tmp_path, data_root):

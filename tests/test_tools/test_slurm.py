@@ -11,7 +11,7 @@ import torch
 from ..conftest import PYTHON, run_tool
 from .test_train_test import TINY
 
-CAKD = 'configs/cakd/vit-tiny_resnet-tiny_fashion-mnist.py'
+CAKD = 'configs/cakd/cakd-paper_vit-tiny_resnet-tiny_fashion-mnist.py'
 pytestmark = pytest.mark.slurm
 
 

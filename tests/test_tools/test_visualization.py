@@ -12,7 +12,7 @@ from mmcakd.utils import model_config, register_all_modules
 
 from ..conftest import PYTHON, ROOT, run_tool
 
-CAKD = 'configs/cakd/vit-tiny_resnet-tiny_fashion-mnist.py'
+CAKD = 'configs/cakd/cakd-paper_vit-tiny_resnet-tiny_fashion-mnist.py'
 TOOL = 'tools/visualization/vis_attention.py'
 
 
