@@ -50,3 +50,23 @@ def test_fashion_mnist_models_fit_the_images():
         model = MODELS.build(Config.fromfile(osp.join(ROOT, path)).model)
         logits = model(torch.zeros(2, 1, 28, 28), mode='tensor')
         assert logits.shape == (2, 10)
+
+
+def test_fashion_mnist_cakd_default_is_the_choice_made_on_val():
+    """The default CAKD config of the Fashion-MNIST pair is the paper form
+    plus the release's logit MSE, without MRT (the benchmark's val choice);
+    the paper and release forms keep their own configs."""
+    def model(name):
+        return Config.fromfile(
+            osp.join(ROOT, 'configs', 'cakd', name)).model
+
+    default = model('vit-tiny_resnet-tiny_fashion-mnist.py')
+    paper = model('cakd-paper_vit-tiny_resnet-tiny_fashion-mnist.py')
+    release = model('cakd-release_vit-tiny_resnet-tiny_fashion-mnist.py')
+    assert default.logit == dict(form='mse', loss_weight=1.0)
+    assert default.mrt is None
+    for key in ('teacher', 'teacher_ckpt', 'student', 'student_stage', 'pca',
+                'gl'):
+        assert default[key] == paper[key], key
+    assert 'logit' not in paper and paper.mrt is not None
+    assert release.pca.target == 'map' and release.ramp.max_weight == 0.2

@@ -15,7 +15,7 @@ evaluate_test = False
 seeds = [0]
 out_dir = 'benchmarks/fashion_mnist_cakd_search'
 
-_cakd = 'configs/cakd/vit-tiny_resnet-tiny_fashion-mnist.py'
+_cakd = 'configs/cakd/cakd-paper_vit-tiny_resnet-tiny_fashion-mnist.py'
 methods = dict(
     _delete_=True,
     default=dict(config=_cakd, label='defaults'),

@@ -1,24 +1,11 @@
-# CAKD on Fashion-MNIST: the ViT teacher (7x7 tokens, 128-d, 4 heads) teaches
-# the tiny ResNet student on the 10% subset (5,500 images); the student's
-# layer3 (7x7, 16 channels) is distilled. Teacher, student, optimizer, data
-# and schedule are those of every method on this pair (and the schedule that
-# of the student alone).
-_base_ = [
-    '../_base_/distillers/cakd.py',
-    '../_base_/schedules/fashion-mnist-10pct_40e.py',
-]
+# CAKD on Fashion-MNIST in the project's default form for this pair, chosen
+# on the validation split (docs/benchmark_fashion_mnist.md): the paper form
+# (./cakd-paper_vit-tiny_resnet-tiny_fashion-mnist.py: PCA and GL into the
+# student's layer3, 7x7, 16 channels) plus the release's logit term (MSE on
+# the logits, weight 1), without MRT. Val top-1 over 3 seeds: 86.57 for this,
+# 84.94 with MRT, 83.31 for the paper form, 83.2 for the release form.
+# MRT's views cost this 11k-parameter student clean accuracy; add
+# `mrt=dict()` back (the paper form's) for robustness to noise and contrast.
+_base_ = './cakd-paper_vit-tiny_resnet-tiny_fashion-mnist.py'
 
-model = dict(
-    teacher='{{ fileDirname }}/../_base_/models/vit-tiny_fashion-mnist.py',
-    teacher_ckpt='checkpoints/vit-tiny_fashion-mnist.pth',
-    student='{{ fileDirname }}/../_base_/models/resnet-tiny_fashion-mnist.py',
-    student_stage='backbone.layer3',
-)
-optim_wrapper = dict(
-    student=dict(
-        optimizer=dict(
-            type='SGD', lr=0.05, momentum=0.9, nesterov=True,
-            weight_decay=5e-4)))
-# The discriminator keeps a constant lr (the schedule's cosine is keyed to
-# the student's optimizer only).
-param_scheduler = dict(discriminator=[])
+model = dict(logit=dict(form='mse', loss_weight=1.0), mrt=None)
