@@ -110,10 +110,9 @@ class BaseDistiller(BaseModel):
             raise ValueError(f'ramp: unknown option(s) {unknown}; expected '
                              'begin, end, max_weight, by_epoch')
         begin, end = ramp.get('begin'), ramp.get('end')
-        if begin is None and end is None:
-            begin, end = None, None
-        elif not (isinstance(begin, int) and isinstance(end, int)
-                  and 0 <= begin < end):
+        if (begin, end) != (None, None) and not (
+                isinstance(begin, int) and isinstance(end, int)
+                and 0 <= begin < end):
             raise ValueError(f'ramp={ramp!r}: need integers 0 <= begin < end')
         cap = check_number(ramp.get('max_weight', 1.0), 'ramp.max_weight')
         by_epoch = ramp.get('by_epoch', True)

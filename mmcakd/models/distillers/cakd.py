@@ -11,10 +11,6 @@ from mmcakd.registry import MODELS
 from .base import BaseDistiller, ModelCfg
 
 
-def _check_weight(value: float, field: str) -> float:
-    return check_number(value, field)
-
-
 @MODELS.register_module()
 class CAKDDistiller(BaseDistiller):
     """Teacher (ViT/DeiT/Swin) -> CNN student through two projectors and MRT.
@@ -105,7 +101,7 @@ class CAKDDistiller(BaseDistiller):
         super().__init__(teacher, student, teacher_ckpt, student_stage,
                          eval_teacher, data_preprocessor, init_cfg, accel)
         pca = None if pca is None else dict(pca)
-        vv_weight = None if pca is None else _check_weight(
+        vv_weight = None if pca is None else check_number(
             pca.pop('vv_weight', 0.05), 'pca.vv_weight')
         target = None if pca is None else pca.pop('target', 'output')
         attention = None if pca is None else pca.pop('teacher_attn', 'paper')
@@ -124,9 +120,8 @@ class CAKDDistiller(BaseDistiller):
         if mrt is not None and gl is None:
             raise ValueError('mrt needs gl: the discriminator judges the GL '
                              'projector\'s tokens; set mrt=None or enable gl')
-        heads = ('head' if logit is not None or cls_token is not None
-                 else None)
-        if heads and not hasattr(self.student, 'head'):
+        if ((logit is not None or cls_token is not None)
+                and not hasattr(self.student, 'head')):
             raise ValueError('student: the logit and cls_token terms need an '
                              'mmpretrain classifier with a `head`')
         self.logit_tap = (FeatureTap(self.student, 'head', 'logit')
@@ -146,7 +141,7 @@ class CAKDDistiller(BaseDistiller):
                      kernel=self.accel.attention_kernel, target=target))
             self.pca_loss = MODELS.build(
                 dict(type='PCALoss',
-                     attn_weight=_check_weight(
+                     attn_weight=check_number(
                          pca.pop('attn_weight', 0.2), 'pca.attn_weight'),
                      vv_weight=vv_weight))
             self._no_extra(pca, 'pca')
@@ -159,7 +154,7 @@ class CAKDDistiller(BaseDistiller):
                      grid=grid, group_size=gl.pop('group_size', 4),
                      dropout=gl.pop('dropout', 0.1)))
             self.gl_loss = MODELS.build(
-                dict(type='GLLoss', loss_weight=_check_weight(
+                dict(type='GLLoss', loss_weight=check_number(
                     gl.pop('loss_weight', 0.05), 'gl.loss_weight')))
             self._no_extra(gl, 'gl')
 
@@ -181,7 +176,7 @@ class CAKDDistiller(BaseDistiller):
                      **mrt.pop('discriminator', dict())))
             self.adv_loss = MODELS.build(
                 dict(type='AdversarialLoss',
-                     loss_weight=_check_weight(
+                     loss_weight=check_number(
                          mrt.pop('adv_weight', 0.05), 'mrt.adv_weight'),
                      form=mrt.pop('adv_form', 'non_saturating')))
             self._no_extra(mrt, 'mrt')
@@ -207,7 +202,7 @@ class CAKDDistiller(BaseDistiller):
                 dict(type='ClassTokenProjector', in_channels=c_pool,
                      embed_dims=c_cls))
             self.cls_token_loss = MODELS.build(
-                dict(type='ClassTokenLoss', loss_weight=_check_weight(
+                dict(type='ClassTokenLoss', loss_weight=check_number(
                     cls_token.pop('loss_weight', 1.0),
                     'cls_token.loss_weight')))
             self._no_extra(cls_token, 'cls_token')
