@@ -6,6 +6,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.autograd.function import once_differentiable
 
+from mmcakd.models.utils.gram import score_map
 from mmcakd.models.utils.seeded_random import SeededRandom
 from mmcakd.registry import MODELS
 
@@ -129,7 +130,7 @@ class PCAProjector(nn.Module):
             q, k, v = qkv_s.permute(2, 0, 3, 1, 4).unbind(0)
             v_s = v
         if self.target == 'map':
-            return (q * q.shape[-1]**-0.5) @ k.transpose(-2, -1), v_s
+            return score_map(q, k), v_s
         return self.kernel(q, k, v), v_s
 
 

@@ -30,3 +30,10 @@ def value_relation(v: torch.Tensor) -> torch.Tensor:
     """V V^T / sqrt(d): (B, heads, N, d) -> (B, heads, N, N), the student's
     (with its gradient) or the teacher's (in the teacher's run)."""
     return Gram.apply(v, v.shape[-1]**-0.5)
+
+
+def score_map(q: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
+    """Q K^T / sqrt(d), the pre-softmax attention scores: (B, heads, N, d)
+    each -> (B, heads, N, N); the scale goes into Q, as in the attention
+    kernels."""
+    return (q * q.shape[-1]**-0.5) @ k.transpose(-2, -1)

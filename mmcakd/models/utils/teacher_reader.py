@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from mmpretrain.models.backbones import SwinTransformer, VisionTransformer
 from torch import nn
 
-from .gram import value_relation
+from .gram import score_map, value_relation
 
 SUPPORTED = 'VisionTransformer, DistilledVisionTransformer (DeiT), ' \
     'SwinTransformer'
@@ -209,8 +209,7 @@ class TeacherReader:
         if self.attention == 'paper':
             attn = self.kernel(features.q, features.k, features.v)
         elif self.attention == 'map':
-            q = features.q
-            attn = (q * q.shape[-1]**-0.5) @ features.k.transpose(-2, -1)
+            attn = score_map(features.q, features.k)
         features.attn = attn
         if self.cls_token:
             features.cls = (tokens[:, 0] if self.prefix else
