@@ -14,6 +14,8 @@
 # Hyper-parameters are the methods' published defaults (the configs'
 # _base_/distillers/*.py), and for CAKD also the variant chosen on the
 # validation split (cakd_val); none was tuned on the test set.
+regime = 'fashion-mnist-10pct'
+title = 'Fashion-MNIST, 10% labels'
 teacher_ckpt = 'checkpoints/vit-tiny_fashion-mnist.pth'
 seeds = [0, 1, 2]
 out_dir = 'benchmarks/fashion_mnist'

@@ -34,16 +34,25 @@ def check_before_training(cfg: Config) -> None:
                 f'{option}: checkpoint {path!r} does not exist; pass an '
                 'existing .pth file (or --resume without a path to take the '
                 "work_dir's latest)")
+    from mmcakd.datasets import unlabelled_count
+    built = {}
     with DefaultScope.overwrite_default_scope(
             cfg.get('default_scope') or 'mmcakd'):
         for loader in ('train_dataloader', 'val_dataloader'):
             dataset = (cfg.get(loader) or {}).get('dataset')
             if isinstance(dataset, dict):
                 try:
-                    DATASETS.build(dataset)
+                    built[loader] = DATASETS.build(dataset)
                 except USER_ERRORS as err:
                     raise type(err)(f'{loader}.dataset: {err}') from None
-        MODELS.build(model_config(cfg))
+        model = MODELS.build(model_config(cfg))
+    unlabelled = unlabelled_count(built.get('train_dataloader'))
+    if unlabelled and not hasattr(model, 'teacher'):
+        raise ValueError(
+            f'train_dataloader.dataset: {unlabelled} samples are unlabelled, '
+            f'and {type(model).__name__} has no teacher to learn from them; '
+            "set the PartiallyLabelledDataset's unlabelled='replace' to "
+            'train on the labelled samples only')
 
 
 def exit_on_user_error(step: Callable, *args):

@@ -227,7 +227,7 @@ def test_one_training_step(method, teacher, size):
         assert {id(p) for p in part.parameters()} <= optimised
     before_t, before_s = snapshot(model.teacher), snapshot(model.student)
     log = model.train_step(batch(size=size), wrappers)
-    assert set(log) == METHODS[method][1] | {'loss'}
+    assert set(log) == METHODS[method][1] | {'loss', 'num_labelled'}
     assert all(torch.isfinite(v) for v in log.values())
     after_t, after_s = snapshot(model.teacher), snapshot(model.student)
     assert all(torch.equal(before_t[k], after_t[k]) for k in before_t)

@@ -9,6 +9,8 @@ from mmengine.model import BaseModel, is_model_wrapper
 from mmengine.runner.checkpoint import get_state_dict
 from torch import nn
 
+from mmcakd.models.losses import (UNLABELLED, LabelledOnlyLoss,
+                                  accepts_sample_weight)
 from mmcakd.models.losses.utils import check_number
 from mmcakd.models.utils import Acceleration, FeatureTap, load_weights
 from mmcakd.registry import MODELS
@@ -45,6 +47,18 @@ class BaseDistiller(BaseModel):
     (so drop-path and dropout stay off), run under ``torch.no_grad()`` by the
     subclasses, and therefore skipped by DDP wrappers and optimizers.
 
+    Unlabelled samples (``gt_label`` = ``UNLABELLED``, -1, e.g. from
+    :class:`~mmcakd.datasets.PartiallyLabelledDataset`) get no CE: the
+    student's head loss is wrapped in :class:`LabelledOnlyLoss`, while every
+    distillation term uses them. The number of labelled samples in the
+    batch is logged as ``num_labelled``.
+
+    With ``views``, the student trains on the multi-view generator's views
+    (:class:`MultiViewGenerator`, the same module and options as CAKD's MRT)
+    and the teacher sees the clean batch, the same geometric view or the
+    same view (``views.teacher_view``): the equal-view control of every
+    method.
+
     Validation and test evaluate the student; with ``eval_teacher=True`` the
     teacher's scores are added to each sample as ``teacher_pred_score`` (read
     by the ``TeacherAccuracy`` metric).
@@ -60,7 +74,13 @@ class BaseDistiller(BaseModel):
         data_preprocessor (dict, optional): Shared by teacher and student.
         accel (dict, optional): Speed switches (compilation, channels-last,
             inference mode, teacher precision), see :class:`Acceleration`.
+        views (dict, optional): :class:`MultiViewGenerator` kwargs (e.g.
+            ``dict(prob=0.5)``); ``None`` (default): no views.
     """
+
+    # Weight of the student's own classification loss; subclasses that
+    # take a ``ce_weight`` set it.
+    ce_weight = 1.0
 
     def __init__(self,
                  teacher: ModelCfg,
@@ -70,12 +90,14 @@ class BaseDistiller(BaseModel):
                  eval_teacher: bool = False,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None,
-                 accel: Optional[dict] = None) -> None:
+                 accel: Optional[dict] = None,
+                 views: Optional[dict] = None) -> None:
         data_preprocessor = dict(data_preprocessor or {})
         data_preprocessor.setdefault('type', 'ClsDataPreprocessor')
         super().__init__(
             data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         self.student = build_classifier(student, 'student')
+        self._skip_unlabelled_in_ce()
         self.teacher = build_classifier(teacher, 'teacher')
         if teacher_ckpt is not None:
             load_weights(self.teacher, teacher_ckpt, 'teacher_ckpt')
@@ -87,8 +109,63 @@ class BaseDistiller(BaseModel):
             if student_stage else None)
         self.accel = Acceleration.from_config(accel)
         self.accel.attach(self.teacher, self.student)
+        self.views = (None if views is None else MODELS.build(
+            dict(type='MultiViewGenerator', **views)))
         self.ramp = None
         self._register_load_state_dict_pre_hook(self._into_wrappers)
+
+    def _skip_unlabelled_in_ce(self) -> None:
+        """Wrap the student head's loss in :class:`LabelledOnlyLoss`.
+
+        A head without a ``loss_module``, or a loss without a per-sample
+        ``weight``, is left as it is: it trains on labelled data only.
+        """
+        head = getattr(self.student, 'head', None)
+        loss = getattr(head, 'loss_module', None)
+        if isinstance(loss, nn.Module) and accepts_sample_weight(loss):
+            head.loss_module = LabelledOnlyLoss(loss)
+
+    def view_inputs(self, inputs: torch.Tensor
+                    ) -> Tuple[torch.Tensor, torch.Tensor]:
+        """(student's batch, teacher's batch), both (B, C, H, W): the views
+        and the teacher's input under ``views.teacher_view`` while
+        training with views, else ``inputs`` twice."""
+        if self.views is None or not self.training:
+            return inputs, inputs
+        views, choice = self.views(inputs)
+        return views, self.views.teacher_inputs(inputs, views, choice)
+
+    def student_losses(self, inputs: torch.Tensor,
+                       data_samples: list) -> Dict[str, torch.Tensor]:
+        """The student's forward (through its wrapper under DDP, so that
+        hooks and gradient sync both see it) and its head loss on the
+        labelled samples, weighted by ``ce_weight`` and renamed
+        ``loss_cls``; ``num_labelled`` counts the batch's labelled
+        samples (logged, not summed into the loss)."""
+        losses = self.student(inputs, data_samples, mode='loss')
+        # mmpretrain heads call their classification loss `loss`.
+        losses = {('loss_cls' if k == 'loss' else k):
+                  (self.ce_weight * v if k == 'loss' else v)
+                  for k, v in losses.items()}
+        if data_samples and 'gt_label' in data_samples[0]:
+            labels = torch.cat([s.gt_label for s in data_samples])
+            losses['num_labelled'] = (labels != UNLABELLED).sum().float()
+        return losses
+
+    @staticmethod
+    def targets(data_samples: list,
+                logits_t: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """(B, ) class ids: with soft labels (mixup, cutmix) the dominant
+        class, as the OFA and DKD releases do; an unlabelled sample takes
+        the teacher's prediction argmax ``logits_t`` (B, K), so that
+        label-aware losses (DKD, OFA) still use it."""
+        if 'gt_score' in data_samples[0]:
+            return torch.stack([s.gt_score for s in data_samples]).argmax(1)
+        labels = torch.cat([s.gt_label for s in data_samples])
+        if logits_t is None:
+            return labels
+        labels = labels.to(logits_t.device)
+        return torch.where(labels == UNLABELLED, logits_t.argmax(1), labels)
 
     def run_teacher(self, fn, inputs: torch.Tensor):
         """``fn(inputs)``, a teacher forward or a reader of its features,

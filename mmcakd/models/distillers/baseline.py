@@ -35,7 +35,9 @@ class BaselineDistiller(BaseDistiller):
     (``dict(optimizer=...)``) or, as in the configs, the student-only
     ``OptimWrapperDict`` of ``DistillerOptimWrapperConstructor``, which
     keeps the teacher out of the optimizer. The student and the teacher see
-    the same (clean) batch. Subclasses implement :meth:`loss`.
+    the same (clean) batch, or with ``views`` the student a view and the
+    teacher the input ``views.teacher_view`` gives it. Subclasses implement
+    :meth:`loss`.
 
     Args:
         teacher, student, teacher_ckpt, student_stage, eval_teacher,
@@ -49,6 +51,8 @@ class BaselineDistiller(BaseDistiller):
         input_size (tuple, optional): (C, H, W) of the training images for
             the dry run that reads shapes at build time; defaults to the
             teacher's patch-embedding input size (ViT, DeiT, Swin).
+        views (dict, optional): The views as plain augmentation, see
+            :class:`BaseDistiller`.
     """
 
     def __init__(self,
@@ -63,9 +67,11 @@ class BaselineDistiller(BaseDistiller):
                  eval_teacher: bool = False,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None,
-                 accel: Optional[dict] = None) -> None:
+                 accel: Optional[dict] = None,
+                 views: Optional[dict] = None) -> None:
         super().__init__(teacher, student, teacher_ckpt, student_stage,
-                         eval_teacher, data_preprocessor, init_cfg, accel)
+                         eval_teacher, data_preprocessor, init_cfg, accel,
+                         views)
         self.ce_weight = check_number(ce_weight, 'ce_weight')
         self.ramp = self.check_ramp(ramp)
         self.distill_loss = build_loss(distill_loss)
@@ -79,25 +85,6 @@ class BaselineDistiller(BaseDistiller):
         if isinstance(logits, (tuple, list)):
             logits = sum(logits) / len(logits)
         return logits
-
-    def student_losses(self, inputs: torch.Tensor,
-                       data_samples: list) -> Dict[str, torch.Tensor]:
-        """The student's forward (through its wrapper under DDP, so that
-        hooks and gradient sync both see it) and its head loss, weighted by
-        ``ce_weight`` and renamed ``loss_cls``."""
-        losses = self.student(inputs, data_samples, mode='loss')
-        # mmpretrain heads call their classification loss `loss`.
-        return {('loss_cls' if k == 'loss' else k):
-                (self.ce_weight * v if k == 'loss' else v)
-                for k, v in losses.items()}
-
-    @staticmethod
-    def targets(data_samples: list) -> torch.Tensor:
-        """(B, ) class ids; with soft labels (mixup, cutmix) the dominant
-        class, as the OFA and DKD releases do."""
-        if 'gt_score' in data_samples[0]:
-            return torch.stack([s.gt_score for s in data_samples]).argmax(1)
-        return torch.cat([s.gt_label for s in data_samples])
 
     def train_step(self, data: dict, optim_wrapper) -> Dict[str, torch.Tensor]:
         """mmengine's train step with the student's optimizer (the only one

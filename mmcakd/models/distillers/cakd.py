@@ -98,8 +98,13 @@ class CAKDDistiller(BaseDistiller):
         if not student_stage:
             raise ValueError('student_stage must name the student module to '
                              "distil into, e.g. 'backbone.layer3'")
+        mrt = None if mrt is None else dict(mrt)
+        # MRT's views are the base's views (the same module every method
+        # can train with); the rest of mrt is the adversarial part.
+        views = None if mrt is None else mrt.pop('views', dict())
         super().__init__(teacher, student, teacher_ckpt, student_stage,
-                         eval_teacher, data_preprocessor, init_cfg, accel)
+                         eval_teacher, data_preprocessor, init_cfg, accel,
+                         views)
         pca = None if pca is None else dict(pca)
         vv_weight = None if pca is None else check_number(
             pca.pop('vv_weight', 0.05), 'pca.vv_weight')
@@ -158,14 +163,9 @@ class CAKDDistiller(BaseDistiller):
                     gl.pop('loss_weight', 0.05), 'gl.loss_weight')))
             self._no_extra(gl, 'gl')
 
-        self.views = self.discriminator = self.adv_loss = None
+        self.discriminator = self.adv_loss = None
         self.d_interval = 1
         if mrt is not None:
-            mrt = dict(mrt)
-            views = mrt.pop('views', dict())
-            if views is not None:
-                self.views = MODELS.build(
-                    dict(type='MultiViewGenerator', **views))
             self.d_interval = mrt.pop('d_interval', 5)
             if not isinstance(self.d_interval, int) or self.d_interval < 1:
                 raise ValueError(f'mrt.d_interval={self.d_interval!r} must '
@@ -267,16 +267,10 @@ class CAKDDistiller(BaseDistiller):
         for tap in (self.logit_tap, self.pooled_tap):
             if tap is not None:  # nothing left from a predict call
                 tap.clear()
-        views = teacher_in = inputs
-        if self.views is not None and self.training:
-            views, choice = self.views(inputs)
-            teacher_in = self.views.teacher_inputs(inputs, views, choice)
+        views, teacher_in = self.view_inputs(inputs)
         t = self.run_teacher(self.reader, teacher_in)
-        # mmpretrain heads call their cross-entropy `loss`; CE is computed
-        # on what the student sees.
-        losses = {('loss_cls' if k == 'loss' else k): v
-                  for k, v in self.student(views, data_samples,
-                                           mode='loss').items()}
+        # CE is computed on what the student sees.
+        losses = self.student_losses(views, data_samples)
         feat = align_to_grid(self.student_tap.pop(), t.grid)
         w = self.distill_weight()
         extras = {}

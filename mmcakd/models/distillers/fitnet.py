@@ -48,13 +48,15 @@ class FitNetDistiller(BaselineDistiller):
                  eval_teacher: bool = False,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None,
-                 accel: Optional[dict] = None) -> None:
+                 accel: Optional[dict] = None,
+                 views: Optional[dict] = None) -> None:
         if not student_stage:
             raise ValueError('student_stage must name the student module '
                              "giving the hint, e.g. 'backbone.layer3'")
         super().__init__(teacher, student, distill_loss, teacher_ckpt,
                          student_stage, ce_weight, ramp, input_size,
-                         eval_teacher, data_preprocessor, init_cfg, accel)
+                         eval_teacher, data_preprocessor, init_cfg, accel,
+                         views)
         # Only h_T is used: no attention map is computed (the reader still
         # splits Q/K/V; for Swin that is one extra qkv linear on the last
         # grid).
@@ -78,7 +80,8 @@ class FitNetDistiller(BaselineDistiller):
     def loss(self, inputs: torch.Tensor,
              data_samples: list) -> Dict[str, torch.Tensor]:
         """``loss_cls`` and ``loss_fitnet``."""
-        t = self.run_teacher(self.reader, inputs)
+        inputs, teacher_in = self.view_inputs(inputs)
+        t = self.run_teacher(self.reader, teacher_in)
         losses = self.student_losses(inputs, data_samples)
         # Aligning first (a linear resize) and regressing after equals the
         # other order, and is cheaper when the student map is larger.

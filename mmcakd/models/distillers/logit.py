@@ -27,13 +27,15 @@ class LogitDistiller(BaselineDistiller):
     z_s (B, K) is read by a hook on the student's ``head`` during its own
     loss forward (no second forward); z_t (B, K) is the teacher's
     ``mode='tensor'`` output under ``no_grad`` (DeiT: mean of its two
-    heads); y (B, ) are the labels. The loss is logged under its
+    heads); y (B, ) are the labels (the teacher's argmax for an unlabelled
+    sample). The loss is logged under its
     ``loss_name`` (``loss_kd``, ``loss_dkd``, ``loss_ofa``) next to
     ``loss_cls``.
 
     Args:
         teacher, student, teacher_ckpt, ce_weight, ramp, input_size,
-            eval_teacher, data_preprocessor: see :class:`BaselineDistiller`.
+            eval_teacher, data_preprocessor, views: see
+            :class:`BaselineDistiller`.
         distill_loss (dict): The logit loss.
     """
 
@@ -48,10 +50,11 @@ class LogitDistiller(BaselineDistiller):
                  eval_teacher: bool = False,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None,
-                 accel: Optional[dict] = None) -> None:
+                 accel: Optional[dict] = None,
+                 views: Optional[dict] = None) -> None:
         super().__init__(teacher, student, distill_loss, teacher_ckpt, None,
                          ce_weight, ramp, input_size, eval_teacher,
-                         data_preprocessor, init_cfg, accel)
+                         data_preprocessor, init_cfg, accel, views)
         if not hasattr(self.student, 'head'):
             raise ValueError('student: a logit distiller needs an mmpretrain '
                              'classifier with a `head` (its logits)')
@@ -73,10 +76,11 @@ class LogitDistiller(BaselineDistiller):
     def loss(self, inputs: torch.Tensor,
              data_samples: list) -> Dict[str, torch.Tensor]:
         """``loss_cls`` and the logit term (plus :meth:`extra_losses`)."""
-        logits_t = self.run_teacher(self.teacher_logits, inputs)
+        inputs, teacher_in = self.view_inputs(inputs)
+        logits_t = self.run_teacher(self.teacher_logits, teacher_in)
         losses = self.student_losses(inputs, data_samples)
         logits_s = self.logit_tap.pop()
-        target = self.targets(data_samples).to(logits_s.device)
+        target = self.targets(data_samples, logits_t)
         w = self.distill_weight()
         losses[self.loss_key] = w * self.distill_loss(logits_s, logits_t,
                                                       target)

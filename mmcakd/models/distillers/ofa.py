@@ -121,7 +121,8 @@ class OFADistiller(LogitDistiller):
                  eval_teacher: bool = False,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None,
-                 accel: Optional[dict] = None) -> None:
+                 accel: Optional[dict] = None,
+                 views: Optional[dict] = None) -> None:
         if (isinstance(stages, str) or not stages
                 or not all(isinstance(s, str) for s in stages)
                 or len(set(stages)) != len(stages)):
@@ -130,7 +131,7 @@ class OFADistiller(LogitDistiller):
                              "['backbone.layer1', 'backbone.layer2']")
         super().__init__(teacher, student, teacher_ckpt, distill_loss,
                          ce_weight, ramp, input_size, eval_teacher,
-                         data_preprocessor, init_cfg, accel)
+                         data_preprocessor, init_cfg, accel, views)
         self.exit_weight = check_number(exit_weight, 'exit_weight')
         self.stage_taps = [FeatureTap(self.student, s, 'stages')
                            for s in stages]

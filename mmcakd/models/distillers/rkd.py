@@ -49,13 +49,15 @@ class RKDDistiller(BaselineDistiller):
                  eval_teacher: bool = False,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None,
-                 accel: Optional[dict] = None) -> None:
+                 accel: Optional[dict] = None,
+                 views: Optional[dict] = None) -> None:
         if not student_stage:
             raise ValueError('student_stage must name the student module '
                              "giving the embedding, e.g. 'neck'")
         super().__init__(teacher, student, distill_loss, teacher_ckpt,
                          student_stage, ce_weight, ramp, input_size,
-                         eval_teacher, data_preprocessor, init_cfg, accel)
+                         eval_teacher, data_preprocessor, init_cfg, accel,
+                         views)
         # Dry run: both embeddings exist and are one vector per sample.
         x = torch.zeros(2, *self.input_size)
         e_s = self.dry_run_shapes(self.input_size)
@@ -79,7 +81,8 @@ class RKDDistiller(BaselineDistiller):
     def loss(self, inputs: torch.Tensor,
              data_samples: list) -> Dict[str, torch.Tensor]:
         """``loss_cls`` and ``loss_rkd``."""
-        emb_t = self.run_teacher(self.teacher_embedding, inputs)
+        inputs, teacher_in = self.view_inputs(inputs)
+        emb_t = self.run_teacher(self.teacher_embedding, teacher_in)
         losses = self.student_losses(inputs, data_samples)
         emb_s = self.student_tap.pop().flatten(1)
         losses[self.loss_key] = self.distill_weight() * self.distill_loss(

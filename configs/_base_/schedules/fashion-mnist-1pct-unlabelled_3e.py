@@ -1,0 +1,33 @@
+# Few labels, many images (docs/benchmark_fashion_mnist.md, "the unlabelled
+# regime"): all 55,000 images of the training split, of which a
+# class-balanced 1% (550, 55 per class, fixed by split_seed) keep their
+# labels; a distiller uses the other 54,450 images without their labels (no
+# CE, every distillation term), 3 epochs, the student's lr on a cosine. The
+# student alone (configs/students/resnet-tiny_fashion-mnist-1pct.py) trains
+# on the same 550 labelled images, cycled to the same epoch length, so it
+# takes as many steps. Chosen on the validation split: this is where logit
+# KD gains most over the student alone.
+_base_ = ['../datasets/fashion_mnist.py', '../default_runtime.py']
+
+labelled_fraction = 0.01
+max_epochs = 3
+train_dataloader = dict(
+    dataset=dict(
+        _delete_=True,
+        type='PartiallyLabelledDataset',
+        labelled_fraction=labelled_fraction,
+        seed={{_base_.split_seed}},
+        unlabelled='mark',
+        dataset={{_base_.train_dataloader.dataset}}))
+# Keyed by optimizer: only the student's lr follows the cosine.
+param_scheduler = dict(
+    student=dict(
+        type='CosineAnnealingLR',
+        by_epoch=True,
+        T_max=max_epochs,
+        convert_to_iter_based=True))
+train_cfg = dict(max_epochs=max_epochs, val_interval=1)
+val_cfg = dict()
+test_cfg = dict()
+auto_scale_lr = dict(base_batch_size=128)
+default_hooks = dict(logger=dict(interval=50), checkpoint=dict(interval=1))

@@ -1,0 +1,17 @@
+# Logit KD in the unlabelled regime: the ViT teacher is consulted on all
+# 55,000 training images, 1% of which have labels (CE on those only).
+_base_ = [
+    '../_base_/distillers/kd.py',
+    '../_base_/schedules/fashion-mnist-1pct-unlabelled_3e.py',
+]
+
+model = dict(
+    teacher='{{ fileDirname }}/../_base_/models/vit-tiny_fashion-mnist.py',
+    teacher_ckpt='checkpoints/vit-tiny_fashion-mnist.pth',
+    student='{{ fileDirname }}/../_base_/models/resnet-tiny_fashion-mnist.py',
+)
+optim_wrapper = dict(
+    student=dict(
+        optimizer=dict(
+            type='SGD', lr=0.05, momentum=0.9, nesterov=True,
+            weight_decay=5e-4)))
