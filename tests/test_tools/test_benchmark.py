@@ -114,3 +114,57 @@ def test_bad_inputs_in_one_line(tmp_path):
     message = fails([config, '--methods', 'kd', '--seeds', '0',
                      '--report-only'])
     assert str(unfinished) in message and 'unfinished' in message
+
+
+def tiny_unlabelled(tmp_path):
+    config = tmp_path / 'unlabelled.py'
+    config.write_text(
+        "_base_ = '" + osp.join(ROOT, 'configs/benchmarks/'
+                                'fashion_mnist_unlabelled.py') + "'\n"
+        f"out_dir = '{tmp_path / 'out'}'\n"
+        'common_options = {\n'
+        "    'train_cfg.max_epochs': 1,\n"
+        "    'train_dataloader.dataset.dataset.fraction': 0.004,\n"
+        "    'train_dataloader.dataset.labelled_fraction': 0.1,\n"
+        "    'train_dataloader.batch_size': 110,\n"
+        "    'train_dataloader.num_workers': 0,\n"
+        "    'val_dataloader.num_workers': 0,\n"
+        "    'val_dataloader.dataset.val_per_class': 5,\n"
+        '}\n'
+        "eval_options = {'test_dataloader.dataset.indices': 200}\n")
+    return str(config)
+
+
+def test_unlabelled_regime_counts_labels_and_splits_corruptions(
+        tmp_path, data_root):
+    """The regime's runs: the distiller logs its labelled samples per step,
+    the result has held-out and seen corruption means, progress is shown."""
+    config = tiny_unlabelled(tmp_path)
+    proc = run_tool([PYTHON, TOOL, config, '--methods', 'alone', 'kd_views',
+                     '--seeds', '0'], timeout=900)
+    assert 'epoch 1/1  val top-1' in proc.stdout
+    out = tmp_path / 'out'
+    results = json.loads((out / 'results.json').read_text())
+    for run in results['runs']:
+        assert run['regime'] == 'fashion-mnist-1pct-unlabelled'
+        assert 0 <= run['held_out'] <= 100 and 0 <= run['seen'] <= 100
+        groups = {f['group'] for f in run['families'].values()}
+        assert groups == {'seen', 'held_out'}
+    # 220 images, 22 labelled: about 11 of each batch of 110 for KD.
+    scalars, = (out / 'runs' / 'kd_views' / 'seed0').glob(
+        '*/vis_data/scalars.json')
+    logged = [json.loads(line) for line in scalars.read_text().splitlines()]
+    counts = [e['num_labelled'] for e in logged if 'num_labelled' in e]
+    assert counts and all(0 < c < 110 for c in counts)
+    # The student alone sees only labelled samples: it has no count to log.
+    assert '| student alone | 1 |' in (out / 'results.md').read_text()
+
+    # A run directory of another regime is refused, and nothing written.
+    other = out / 'runs' / 'alone' / 'seed0' / 'result.json'
+    result = json.loads(other.read_text())
+    other.write_text(json.dumps(dict(result, regime='fashion-mnist-10pct')))
+    before = (out / 'results.json').stat().st_mtime_ns
+    message = fails([config, '--methods', 'alone', '--seeds', '0',
+                     '--report-only'])
+    assert str(other) in message and "regime 'fashion-mnist-10pct'" in message
+    assert (out / 'results.json').stat().st_mtime_ns == before

@@ -4,12 +4,16 @@
         [--methods kd cakd ...] [--seeds 0 1] [--report-only]
 
 For each seed and method of the benchmark config it trains the student with
-``tools/train.py`` into ``<out_dir>/runs/<method>/seed<k>``, evaluates the
-last epoch with ``tools/analysis_tools/robustness.py`` (clean test set and
-the 12 fixed corruptions: the noisy test set) and writes the run's
-``result.json``. Then it writes ``<out_dir>/results.json`` (every run and the
-mean +- std per method), ``results.md`` (the table) and ``results.png`` (the
-chart with error bars).
+``tools/train.py`` into ``<out_dir>/runs/<method>/seed<k>`` (printing its
+epoch, validation accuracy and ETA as it goes), evaluates the last epoch with
+``tools/analysis_tools/robustness.py`` (clean test set and the fixed
+corruptions: ``noisy`` is their mean, ``held_out`` the mean over the
+families nothing in training produces, ``seen`` over those the views
+produce) and writes the run's ``result.json``. Then it writes
+``<out_dir>/results.json`` (every run and the mean +- std per method),
+``results.md`` (the table) and ``results.png`` (the chart with error bars).
+Every result names the benchmark's ``regime``; a run directory of another
+regime is refused.
 
 It can be stopped at any time and started again: finished runs (those with
 a ``result.json``) are skipped, and an unfinished run resumes from its last
@@ -21,6 +25,7 @@ import argparse
 import json
 import os
 import os.path as osp
+import re
 import statistics
 import subprocess
 import sys
@@ -31,7 +36,11 @@ from mmengine.config import Config
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DEFAULT = osp.join(ROOT, 'configs', 'benchmarks', 'fashion_mnist.py')
-SPLITS = ('val', 'test', 'noisy')
+SPLITS = ('val', 'test', 'noisy', 'held_out', 'seen')
+# mmengine's log lines: training progress and validation accuracy.
+TRAIN_LINE = re.compile(r'Epoch\(train\)\s*\[(\d+)\]\[\s*(\d+)/(\d+)\].*?'
+                        r'eta: (\S+)')
+VAL_LINE = re.compile(r'Epoch\(val\)\s*\[(\d+)\].*?accuracy/top1: ([\d.]+)')
 
 
 def parse_args() -> argparse.Namespace:
@@ -67,14 +76,33 @@ def train(run: dict, bench: Config, seed: int, run_dir: str) -> float:
                '--work-dir', run_dir] + (['--resume'] if resume else []) + \
         ['--cfg-options'] + [f'{k}={cli_value(v)}' for k, v in
                              options.items()]
+    epochs = options.get('train_cfg.max_epochs',
+                         cfg.get('train_cfg', {}).get('max_epochs', '?'))
     start = time.time()
     with open(osp.join(run_dir, 'train.out'), 'a') as log:
-        proc = subprocess.run(command, cwd=ROOT, stdout=log,
-                              stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True)
+        for line in proc.stdout:
+            log.write(line)
+            progress(line, epochs)
+        proc.wait()
     if proc.returncode != 0:
         raise BenchmarkError(f'training failed in {run_dir} (exit '
                              f'{proc.returncode}); see {run_dir}/train.out')
     return time.time() - start
+
+
+def progress(line: str, epochs) -> None:
+    """One short line per mmengine log entry: epoch, iteration, ETA of the
+    run, and the validation accuracy after each epoch."""
+    train_entry, val_entry = TRAIN_LINE.search(line), VAL_LINE.search(line)
+    if train_entry:
+        epoch, it, total, eta = train_entry.groups()
+        print(f'    epoch {epoch}/{epochs}  iter {it}/{total}  eta {eta}',
+              flush=True)
+    elif val_entry:
+        print(f'    epoch {val_entry.group(1)}/{epochs}  val top-1 '
+              f'{float(val_entry.group(2)):.2f}', flush=True)
 
 
 def last_val_accuracy(run_dir: str) -> float:
@@ -146,14 +174,14 @@ def run_one(name: str, bench: Config, seed: int, out_dir: str) -> dict:
     run_dir = osp.join(out_dir, 'runs', name, f'seed{seed}')
     done = osp.join(run_dir, 'result.json')
     if osp.isfile(done):
-        with open(done) as f:
-            return json.load(f)
+        return read_result(done, bench)
     os.makedirs(run_dir, exist_ok=True)
     print(f'[{time.strftime("%H:%M:%S")}] {name} seed {seed}: training',
           flush=True)
     seconds = train(run, bench, seed, run_dir)
     result = dict(
-        method=name, label=run['label'], seed=seed, config=run['config'],
+        method=name, label=run['label'], seed=seed, regime=bench.regime,
+        config=run['config'],
         options=run.get('options', {}), val=last_val_accuracy(run_dir),
         train_seconds=round(seconds, 1))
     diagnostics = last_epoch_diagnostics(run_dir)
@@ -166,7 +194,8 @@ def run_one(name: str, bench: Config, seed: int, out_dir: str) -> dict:
         result.update(
             checkpoint=osp.basename(robust['checkpoint']),
             test=robust['clean'], noisy=robust['mean_corrupted'],
-            corrupted=robust['corrupted'])
+            held_out=robust['mean_held_out'], seen=robust['mean_seen'],
+            families=robust['families'], corrupted=robust['corrupted'])
     with open(done, 'w') as f:
         json.dump(result, f, indent=2)
     # The weights are not kept (a few MB a run); the result and logs are.
@@ -176,6 +205,18 @@ def run_one(name: str, bench: Config, seed: int, out_dir: str) -> dict:
     scores = '  '.join(f'{key} {result[key]:.2f}'
                        for key in SPLITS if key in result)
     print(f'    {scores}  ({seconds:.0f} s)', flush=True)
+    return result
+
+
+def read_result(path: str, bench: Config) -> dict:
+    """A finished run's result; one of another regime is refused."""
+    with open(path) as f:
+        result = json.load(f)
+    if result.get('regime') != bench.regime:
+        raise BenchmarkError(
+            f'{path} is a run of regime {result.get("regime")!r}, not of '
+            f'this benchmark\'s {bench.regime!r}: give --out-dir a folder '
+            'of this regime, or delete that run')
     return result
 
 
@@ -207,8 +248,9 @@ def summarise(results: List[dict], bench: Config) -> Dict[str, dict]:
 
 def table(summary: Dict[str, dict]) -> str:
     lines = [
-        '| method | seeds | val top-1 (%) | test top-1 (%) | noisy test '
-        'top-1 (%) | train time (s) |', '|---|---|---|---|---|---|'
+        '| method | seeds | val top-1 (%) | test top-1 (%) | corrupted, all '
+        '(%) | corrupted, held-out families (%) | corrupted, seen families '
+        '(%) | train time (s) |', '|---|---|---|---|---|---|---|---|'
     ]
     for entry in summary.values():
         cells = [f'{entry[k]["mean"]:.2f} ± {entry[k]["std"]:.2f}'
@@ -218,27 +260,30 @@ def table(summary: Dict[str, dict]) -> str:
     return '\n'.join(lines) + '\n'
 
 
-def chart(summary: Dict[str, dict], path: str) -> None:
+def chart(summary: Dict[str, dict], path: str, title: str) -> None:
+    """Bars with error bars: the clean test set and the corrupted one
+    (held-out families where every row has them, else all corruptions)."""
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     labels = [e['label'] for e in summary.values()]
     x = range(len(labels))
     titles = dict(val='validation split', test='clean test set',
-                  noisy='noisy test set')
-    keys = [k for k in ('test', 'noisy')
-            if all(k in e for e in summary.values())] or ['val']
+                  noisy='corrupted test set',
+                  held_out='corrupted test set, held-out families')
+    every = [k for k in SPLITS if all(k in e for e in summary.values())]
+    keys = (['test', 'held_out'] if 'held_out' in every else
+            [k for k in ('test', 'noisy') if k in every]) or ['val']
     fig, axes = plt.subplots(1, len(keys), figsize=(5.5 * len(keys), 4.5),
                              squeeze=False)
     for ax, key in zip(axes[0], keys):
-        title = titles[key]
         means = [e[key]['mean'] for e in summary.values()]
         stds = [e[key]['std'] for e in summary.values()]
         ax.bar(x, means, yerr=stds, capsize=4, color='tab:blue', alpha=0.8)
         ax.set_xticks(list(x), labels, rotation=40, ha='right')
         ax.set_ylim(min(means) - 5, max(means) + 3)
         ax.set_ylabel('top-1 accuracy (%), mean ± std over seeds')
-        ax.set_title(f'Fashion-MNIST, 10% labels: {title}')
+        ax.set_title(f'{title}: {titles[key]}', fontsize=10)
         ax.grid(axis='y', alpha=0.3)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
@@ -252,7 +297,7 @@ def report(results: List[dict], bench: Config, out_dir: str) -> None:
     text = table(summary)
     with open(osp.join(out_dir, 'results.md'), 'w') as f:
         f.write(text)
-    chart(summary, osp.join(out_dir, 'results.png'))
+    chart(summary, osp.join(out_dir, 'results.png'), bench.title)
     print(text)
     print(f'wrote {out_dir}/results.json, results.md and results.png')
 
@@ -283,8 +328,7 @@ def main() -> None:
                     run_dir = osp.join(out_dir, 'runs', name, f'seed{seed}')
                     done = osp.join(run_dir, 'result.json')
                     if osp.isfile(done):
-                        with open(done) as f:
-                            results.append(json.load(f))
+                        results.append(read_result(done, bench))
                     elif osp.isdir(run_dir):
                         raise BenchmarkError(
                             f'{run_dir} is unfinished: run the benchmark '
