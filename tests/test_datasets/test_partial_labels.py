@@ -94,7 +94,7 @@ def test_bad_mode(data_root):
 
 
 def test_the_student_alone_is_refused_unlabelled_images():
-    cfg = Config.fromfile('configs/students/resnet-tiny_fashion-mnist-1pct.py')
+    cfg = Config.fromfile('configs/students/resnet-small_fashion-mnist-1pct.py')
     cfg.train_dataloader.dataset.unlabelled = 'mark'
     with pytest.raises(ValueError, match="54450 samples are unlabelled, "
                        "and ImageClassifier has no teacher.*'replace'"):

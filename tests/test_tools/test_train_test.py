@@ -7,6 +7,8 @@ import subprocess
 import pytest
 import torch
 
+from mmcakd.evaluation import FAMILIES
+
 from ..conftest import PYTHON, ROOT, free_port, run_tool
 
 STUDENT = 'configs/students/resnet-tiny_fashion-mnist.py'
@@ -66,8 +68,9 @@ def test_train_resume_and_test(tmp_path, data_root):
             runs.append(json.load(f))
     assert runs[0]['clean'] == pytest.approx(metrics['accuracy/top1'], abs=1e-4)
     assert runs[0] == dict(runs[1], config=runs[0]['config'])
-    assert set(runs[0]['corrupted']) == {
-        'gaussian_noise', 'gaussian_blur', 'contrast', 'occlusion'}
+    assert set(runs[0]['corrupted']) == set(FAMILIES)
+    groups = {f['group'] for f in runs[0]['families'].values()}
+    assert groups == {'seen', 'held_out'}
     assert (tmp_path / 'a' / 'robustness.png').stat().st_size > 10000
 
 

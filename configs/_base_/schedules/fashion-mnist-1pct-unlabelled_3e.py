@@ -1,12 +1,13 @@
-# Few labels, many images (docs/benchmark_fashion_mnist.md, "the unlabelled
-# regime"): all 55,000 images of the training split, of which a
-# class-balanced 1% (550, 55 per class, fixed by split_seed) keep their
-# labels; a distiller uses the other 54,450 images without their labels (no
-# CE, every distillation term), 3 epochs, the student's lr on a cosine. The
-# student alone (configs/students/resnet-tiny_fashion-mnist-1pct.py) trains
+# Few labels, many images (docs/benchmark_unlabelled.md): all 55,000
+# images of the training split, of which a class-balanced 1% (550, 55 per
+# class, fixed by split_seed) keep their labels; a distiller uses the other
+# 54,450 images without their labels (no CE, every distillation term), 3
+# epochs, the student's lr on a cosine. The
+# student alone (configs/students/resnet-small_fashion-mnist-1pct.py) trains
 # on the same 550 labelled images, cycled to the same epoch length, so it
-# takes as many steps. Chosen on the validation split: this is where logit
-# KD gains most over the student alone.
+# takes as many steps. The label fraction and the student's width (44k,
+# configs/_base_/models/resnet-small_fashion-mnist.py) were chosen on the
+# validation split: where logit KD gains most over the student alone.
 _base_ = ['../datasets/fashion_mnist.py', '../default_runtime.py']
 
 labelled_fraction = 0.01

@@ -12,7 +12,7 @@ _base_ = [
 model = dict(
     teacher='{{ fileDirname }}/../_base_/models/vit-tiny_fashion-mnist.py',
     teacher_ckpt='checkpoints/vit-tiny_fashion-mnist.pth',
-    student='{{ fileDirname }}/../_base_/models/resnet-tiny_fashion-mnist.py',
+    student='{{ fileDirname }}/../_base_/models/resnet-small_fashion-mnist.py',
     student_stage='backbone.layer3',
     logit=dict(form='mse', loss_weight=1.0),
     mrt=None,

@@ -1,17 +1,16 @@
-# FitNet in the unlabelled regime: the ViT teacher is consulted on all
+# Logit KD in the unlabelled regime: the ViT teacher is consulted on all
 # 55,000 training images, 1% of which have labels (CE on those only;
-# configs/_base_/schedules/fashion-mnist-1pct-unlabelled_3e.py). Method
-# options as in ./vit-tiny_resnet-tiny_fashion-mnist.py.
+# configs/_base_/schedules/fashion-mnist-1pct-unlabelled_3e.py); the 44k
+# ResNet student. Method options as in ./vit-tiny_resnet-tiny_fashion-mnist.py.
 _base_ = [
-    '../_base_/distillers/fitnet.py',
+    '../_base_/distillers/kd.py',
     '../_base_/schedules/fashion-mnist-1pct-unlabelled_3e.py',
 ]
 
 model = dict(
     teacher='{{ fileDirname }}/../_base_/models/vit-tiny_fashion-mnist.py',
     teacher_ckpt='checkpoints/vit-tiny_fashion-mnist.pth',
-    student='{{ fileDirname }}/../_base_/models/resnet-tiny_fashion-mnist.py',
-    student_stage='backbone.layer3',
+    student='{{ fileDirname }}/../_base_/models/resnet-small_fashion-mnist.py',
 )
 optim_wrapper = dict(
     student=dict(

@@ -10,7 +10,7 @@ _base_ = [
 model = dict(
     teacher='{{ fileDirname }}/../_base_/models/vit-tiny_fashion-mnist.py',
     teacher_ckpt='checkpoints/vit-tiny_fashion-mnist.pth',
-    student='{{ fileDirname }}/../_base_/models/resnet-tiny_fashion-mnist.py',
+    student='{{ fileDirname }}/../_base_/models/resnet-small_fashion-mnist.py',
     stages=['backbone.layer1', 'backbone.layer2', 'backbone.layer3'],
 )
 optim_wrapper = dict(
