@@ -35,7 +35,8 @@ def test_shapes_come_from_the_models(teacher, stage, size, grid, heads):
     model.train()
     data = model.data_preprocessor(batch(size=size), True)
     losses = model(**data, mode='loss')
-    assert set(losses) == {'loss_cls', 'loss_pca', 'loss_gl', 'loss_adv'}
+    assert set(losses) == {'loss_cls', 'loss_pca', 'loss_gl', 'loss_adv',
+                           'num_labelled'}
     assert all(torch.isfinite(v) for v in losses.values())
 
 
@@ -49,7 +50,7 @@ def test_components_switch_off():
     ]:
         model = distiller(**kwargs).train()
         data = model.data_preprocessor(batch(), True)
-        assert set(model(**data, mode='loss')) == keys
+        assert set(model(**data, mode='loss')) == keys | {'num_labelled'}
     assert distiller(mrt=None).discriminator is None
     assert distiller(mrt=dict(views=None)).views is None
 

@@ -108,6 +108,6 @@ def test_imagenet_baseline_config_trains_one_step(method, keys):
     first = next(model.student.backbone.parameters())
     before = first.detach().clone()
     log = model.train_step(data, wrappers)
-    assert set(log) == {'loss', 'loss_cls'} | keys
+    assert set(log) == {'loss', 'loss_cls', 'num_labelled'} | keys
     assert all(torch.isfinite(torch.as_tensor(v)) for v in log.values())
     assert not torch.equal(before, first)

@@ -71,6 +71,14 @@ def ramp(tmp_path):
     return config
 
 
+def unlabelled_regime(tmp_path):
+    return 'configs/kd/kd_vit-tiny_resnet-small_fashion-mnist-1pct.py'
+
+
+def alone_unlabelled(tmp_path):
+    return 'configs/students/resnet-small_fashion-mnist-1pct.py'
+
+
 # id: (command-line arguments, expected words in the message, docs row)
 # `{file}` is replaced by what the case's maker (MAKERS) returns.
 CASES = {
@@ -123,6 +131,17 @@ CASES = {
                               'logit.loss_weight=-1'),
     'negative-cls-token-weight': (['model.cls_token.loss_weight=-1'],
                                   'cls_token.loss_weight=-1'),
+    'labelled-fraction-zero': (
+        ['train_dataloader.dataset.labelled_fraction=0'],
+        'train_dataloader.dataset: PartiallyLabelledDataset: '
+        'labelled_fraction=0 must be in (0, 1]'),
+    'labelled-fraction-above-one': (
+        ['train_dataloader.dataset.labelled_fraction=2'],
+        'labelled_fraction=2 must be in (0, 1]'),
+    'alone-with-unlabelled': (
+        ['train_dataloader.dataset.unlabelled=mark'],
+        'train_dataloader.dataset: 54450 samples are unlabelled, and '
+        'ImageClassifier has no teacher'),
     'resume-ckpt-missing': ([], "--resume: checkpoint '/nonexistent.pth'"),
     'work-dir-is-a-file': ([], 'is a file'),
 }
@@ -132,7 +151,10 @@ MAKERS = {
     'teacher-ckpt-shapes': mismatched_shapes,
     'teacher-ckpt-runs-code': runs_code,
 }
-CONFIGS = {'student-in-channels': student_in_channels, 'ramp-order': ramp}
+CONFIGS = {'student-in-channels': student_in_channels, 'ramp-order': ramp,
+           'labelled-fraction-zero': unlabelled_regime,
+           'labelled-fraction-above-one': unlabelled_regime,
+           'alone-with-unlabelled': alone_unlabelled}
 
 
 def snapshot(folder):

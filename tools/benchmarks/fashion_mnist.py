@@ -157,11 +157,15 @@ def evaluate(run: dict, bench: Config, run_dir: str) -> dict:
         options.append(f'model.teacher_ckpt={bench.teacher_ckpt}')
     options += [f'{k}={cli_value(v)}'
                 for k, v in run.get('options', {}).items()]
+    # The benchmark's corruption families (default: all of them).
+    families = bench.get('corruptions')
+    families = ['--corruptions', *families] if families else []
     with open(osp.join(run_dir, 'eval.out'), 'w') as log:
         proc = subprocess.run(
             [sys.executable, 'tools/analysis_tools/robustness.py',
-             run['config'], checkpoint, '--out-dir', out, '--cfg-options',
-             *options], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+             run['config'], checkpoint, '--out-dir', out, *families,
+             '--cfg-options', *options], cwd=ROOT, stdout=log,
+            stderr=subprocess.STDOUT)
     if proc.returncode != 0:
         raise BenchmarkError(f'evaluation failed in {run_dir}; see '
                              f'{run_dir}/eval.out')
@@ -203,7 +207,7 @@ def run_one(name: str, bench: Config, seed: int, out_dir: str) -> dict:
         if file.endswith('.pth'):
             os.remove(osp.join(run_dir, file))
     scores = '  '.join(f'{key} {result[key]:.2f}'
-                       for key in SPLITS if key in result)
+                       for key in SPLITS if result.get(key) is not None)
     print(f'    {scores}  ({seconds:.0f} s)', flush=True)
     return result
 
@@ -228,7 +232,8 @@ def summarise(results: List[dict], bench: Config) -> Dict[str, dict]:
             continue
         entry = dict(label=run['label'], seeds=[r['seed'] for r in rows])
         for key in SPLITS:
-            values = [r[key] for r in rows if key in r]
+            # None: a group none of whose families was evaluated.
+            values = [r[key] for r in rows if r.get(key) is not None]
             if not values:
                 continue
             entry[key] = dict(
