@@ -1,9 +1,14 @@
 # CAKD in the unlabelled regime: the ViT teacher is consulted on all 55,000
 # training images, 1% of which have labels (CE on those only;
 # configs/_base_/schedules/fashion-mnist-1pct-unlabelled_3e.py). The form
-# is the project's default for this pair (./vit-tiny_resnet-tiny_fashion-
-# mnist.py: the paper's PCA and GL into layer3 plus the release's logit MSE,
-# no MRT); `mrt=dict()` adds the paper's MRT.
+# was chosen on the validation split
+# (configs/benchmarks/fashion_mnist_unlabelled_cakd_search.py): the paper's
+# PCA and GL into layer3 beside Hinton's logit term at logit KD's published
+# settings (T=4, weight 0.9, CE weight 0.1), no MRT: 86.32% val on seed 0,
+# against 78.44 for the 10%-labels default (logit MSE, CE weight 1) and
+# 77.62 with CE weight 1. With 1.3 labelled images per batch a CE at full
+# weight overfits them; `mrt=dict()` adds the paper's MRT
+# (./cakd-mrt_vit-tiny_resnet-small_fashion-mnist-1pct.py).
 _base_ = [
     '../_base_/distillers/cakd.py',
     '../_base_/schedules/fashion-mnist-1pct-unlabelled_3e.py',
@@ -14,7 +19,8 @@ model = dict(
     teacher_ckpt='checkpoints/vit-tiny_fashion-mnist.pth',
     student='{{ fileDirname }}/../_base_/models/resnet-small_fashion-mnist.py',
     student_stage='backbone.layer3',
-    logit=dict(form='mse', loss_weight=1.0),
+    logit=dict(form='kl', temperature=4.0, loss_weight=0.9),
+    ce_weight=0.1,
     mrt=None,
 )
 optim_wrapper = dict(

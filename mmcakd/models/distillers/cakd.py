@@ -32,9 +32,10 @@ class CAKDDistiller(BaseDistiller):
        ``loss_cls_token``; the student and projectors are updated;
     5. every ``d_interval`` steps the discriminator is updated (Eq. 8).
 
-    Total (method.md): L = CE + w(t) * (L_pca + L_gl + L_adv + L_logit +
-    L_cls_token), the term weights living in the sub-configs. Any component
-    may be ``None`` to switch it off (MRT needs GL: D judges h'_S).
+    Total (method.md): L = ce_weight * CE + w(t) * (L_pca + L_gl + L_adv +
+    L_logit + L_cls_token), ce_weight = 1 as in the paper, the term
+    weights living in the sub-configs. Any component may be ``None`` to
+    switch it off (MRT needs GL: D judges h'_S).
 
     Logged beside the losses every step (diagnostics, not summed):
     ``acc_disc_real`` and ``acc_disc_fake``, the share of teacher tokens D
@@ -69,6 +70,8 @@ class CAKDDistiller(BaseDistiller):
             of the student's pooled feature (its head's input) and the
             teacher's class token (or pooled pre-logit feature).
             ``None`` (default): off.
+        ce_weight (float): Weight of the student's CE (paper: 1; logit KD's
+            published recipe uses 1 - alpha = 0.1 beside its KL term).
         ramp (dict, optional): The distillation weight w(t):
             ``dict(begin=25, end=75, max_weight=0.2, by_epoch=True)`` is 0
             before ``begin``, rises linearly to 1 at ``end`` and is capped
@@ -89,6 +92,7 @@ class CAKDDistiller(BaseDistiller):
                  mrt: Optional[dict] = dict(),
                  logit: Optional[dict] = None,
                  cls_token: Optional[dict] = None,
+                 ce_weight: float = 1.0,
                  ramp: Optional[dict] = None,
                  input_size: Optional[Tuple[int, int, int]] = None,
                  eval_teacher: bool = False,
@@ -206,6 +210,7 @@ class CAKDDistiller(BaseDistiller):
                     cls_token.pop('loss_weight', 1.0),
                     'cls_token.loss_weight')))
             self._no_extra(cls_token, 'cls_token')
+        self.ce_weight = check_number(ce_weight, 'ce_weight')
         self.ramp = self.check_ramp(ramp)
         # Student steps taken: the discriminator's update phase, saved with
         # the model so that a resumed run keeps it.
