@@ -109,10 +109,19 @@ class BaseDistiller(BaseModel):
             if student_stage else None)
         self.accel = Acceleration.from_config(accel)
         self.accel.attach(self.teacher, self.student)
-        self.views = (None if views is None else MODELS.build(
-            dict(type='MultiViewGenerator', **views)))
+        self.views = self.build_views(views)
         self.ramp = None
         self._register_load_state_dict_pre_hook(self._into_wrappers)
+
+    @staticmethod
+    def build_views(views: Optional[dict]) -> Optional[nn.Module]:
+        """The :class:`MultiViewGenerator` of ``views`` (its kwargs), or
+        None. Building it draws its seed from torch's global generator, so
+        where a subclass builds it decides the initial weights of what is
+        built after it."""
+        if views is None:
+            return None
+        return MODELS.build(dict(type='MultiViewGenerator', **views))
 
     def _skip_unlabelled_in_ce(self) -> None:
         """Wrap the student head's loss in :class:`LabelledOnlyLoss`.

@@ -102,13 +102,8 @@ class CAKDDistiller(BaseDistiller):
         if not student_stage:
             raise ValueError('student_stage must name the student module to '
                              "distil into, e.g. 'backbone.layer3'")
-        mrt = None if mrt is None else dict(mrt)
-        # MRT's views are the base's views (the same module every method
-        # can train with); the rest of mrt is the adversarial part.
-        views = None if mrt is None else mrt.pop('views', dict())
         super().__init__(teacher, student, teacher_ckpt, student_stage,
-                         eval_teacher, data_preprocessor, init_cfg, accel,
-                         views)
+                         eval_teacher, data_preprocessor, init_cfg, accel)
         pca = None if pca is None else dict(pca)
         vv_weight = None if pca is None else check_number(
             pca.pop('vv_weight', 0.05), 'pca.vv_weight')
@@ -170,6 +165,12 @@ class CAKDDistiller(BaseDistiller):
         self.discriminator = self.adv_loss = None
         self.d_interval = 1
         if mrt is not None:
+            mrt = dict(mrt)
+            # MRT's views are the module every method can train with
+            # (BaseDistiller.views), built here, after the projectors and
+            # before the discriminator, so that every part starts from the
+            # weights it had before the baselines took views too.
+            self.views = self.build_views(mrt.pop('views', dict()))
             self.d_interval = mrt.pop('d_interval', 5)
             if not isinstance(self.d_interval, int) or self.d_interval < 1:
                 raise ValueError(f'mrt.d_interval={self.d_interval!r} must '

@@ -43,7 +43,8 @@ class LabelledOnlyLoss(nn.Module):
             return self.loss(cls_score, target, avg_factor=avg_factor,
                              weight=weight, **kwargs)
         labelled = target >= 0
-        mask = labelled.to(cls_score.dtype)
+        # fp32 whatever the logits' dtype: a bf16 count rounds above 256.
+        mask = labelled.float()
         weight = mask if weight is None else weight * mask
         return self.loss(cls_score, target.clamp(min=0), weight=weight,
                          avg_factor=mask.sum().clamp(min=1), **kwargs)
