@@ -83,6 +83,8 @@ class PartiallyLabelledDataset:
                              f'{unlabelled!r} must be one of {MODES}')
         self.dataset = (DATASETS.build(dataset)
                         if isinstance(dataset, dict) else dataset)
+        if hasattr(self.dataset, 'full_init'):  # a lazily built dataset
+            self.dataset.full_init()
         self.labelled_fraction = float(labelled_fraction)
         self.seed = int(seed)
         self.mode = unlabelled
@@ -128,10 +130,32 @@ class PartiallyLabelledDataset:
 
     def __getitem__(self, index: int) -> dict:
         source = self._source(index)
-        data = self.dataset[source]
+        data, source = self._load(source)
         if not self.is_labelled[source]:
             data['data_samples'].set_gt_label(UNLABELLED)
         return data
+
+    def _load(self, index: int, max_refetch: int = 1000):
+        """``(sample, index it came from)``.
+
+        mmengine's BaseDataset replaces a sample its pipeline drops (a
+        broken image) by a random other one; that one could be unlabelled
+        here while ``index`` is not, and bring its true label in. The same
+        retry is done here instead, among samples of the same kind
+        (labelled or not), so that the mark always fits the sample.
+        """
+        prepare = getattr(self.dataset, 'prepare_data', None)
+        if prepare is None or getattr(self.dataset, 'test_mode', False):
+            return self.dataset[index], index
+        same = (self.labelled if self.is_labelled[index] else
+                np.flatnonzero(~self.is_labelled))
+        for _ in range(max_refetch):
+            data = prepare(index)
+            if data is not None:
+                return data, index
+            index = int(same[np.random.randint(len(same))])
+        raise RuntimeError(f'{type(self.dataset).__name__}: no valid sample '
+                           f'after {max_refetch} tries; check the images')
 
     def __repr__(self) -> str:
         return (f'{type(self).__name__}({len(self)} samples, '

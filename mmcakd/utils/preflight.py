@@ -46,13 +46,38 @@ def check_before_training(cfg: Config) -> None:
                 except USER_ERRORS as err:
                     raise type(err)(f'{loader}.dataset: {err}') from None
         model = MODELS.build(model_config(cfg))
-    unlabelled = unlabelled_count(built.get('train_dataloader'))
-    if unlabelled and not hasattr(model, 'teacher'):
+    check_unlabelled(unlabelled_count(built.get('train_dataloader')), model,
+                     cfg)
+
+
+def check_unlabelled(unlabelled: int, model, cfg: Config) -> None:
+    """Unlabelled training samples need a model that can learn from them:
+    a distiller whose CE skips them, and no batch augment that needs every
+    sample's label."""
+    if not unlabelled:
+        return
+    from mmcakd.models.losses import LabelledOnlyLoss
+    field = 'train_dataloader.dataset'
+    if not hasattr(model, 'teacher'):
         raise ValueError(
-            f'train_dataloader.dataset: {unlabelled} samples are unlabelled, '
-            f'and {type(model).__name__} has no teacher to learn from them; '
+            f'{field}: {unlabelled} samples are unlabelled, and '
+            f'{type(model).__name__} has no teacher to learn from them; '
             "set the PartiallyLabelledDataset's unlabelled='replace' to "
             'train on the labelled samples only')
+    head = getattr(model.student, 'head', None)
+    if not isinstance(getattr(head, 'loss_module', None), LabelledOnlyLoss):
+        raise ValueError(
+            f'{field}: {unlabelled} samples are unlabelled, but the '
+            "student head's loss takes no per-sample weight, so its CE "
+            'cannot skip them; use a loss with `weight` (e.g. '
+            'CrossEntropyLoss) or label every sample')
+    augments = (cfg.model.get('data_preprocessor') or {}).get(
+        'batch_augments')
+    if augments:
+        raise ValueError(
+            f'model.data_preprocessor.batch_augments: mixup/cutmix mix '
+            f'labels, and {unlabelled} samples of {field} have none; '
+            'remove batch_augments or label every sample')
 
 
 def exit_on_user_error(step: Callable, *args):

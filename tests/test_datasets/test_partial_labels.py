@@ -2,6 +2,7 @@
 import numpy as np
 import pytest
 from mmengine.config import Config
+from mmpretrain.structures import DataSample
 from PIL import Image
 
 from mmcakd.datasets import PartiallyLabelledDataset, unlabelled_count
@@ -103,3 +104,43 @@ def test_the_student_alone_is_refused_unlabelled_images():
     cfg.train_dataloader.dataset.unlabelled = 'replace'
     check_before_training(cfg)
     assert not hasattr(MODELS.build(model_config(cfg)), 'teacher')
+
+
+def test_a_dropped_sample_is_replaced_by_one_of_its_kind(data_root):
+    """A pipeline that drops a sample (mmengine then takes another one)
+    never brings an unlabelled sample's true label in."""
+
+    class DropLabelled:
+        """Drops every sample that keeps its label except the first."""
+
+        def __init__(self, keep):
+            self.keep = keep
+
+        def __call__(self, info):
+            if info['sample_idx'] in self.keep:
+                return dict(data_samples=DataSample().set_gt_label(
+                    info['gt_label']), index=info['sample_idx'])
+            return None
+
+    inner = DATASETS.build(fmnist(data_root, fraction=0.02))
+    data = PartiallyLabelledDataset(inner, 0.1, seed=3)
+    first = int(data.labelled[0])
+    unlabelled = np.flatnonzero(~data.is_labelled)
+    inner.pipeline = DropLabelled({first, *unlabelled[:5].tolist()})
+    # Every labelled sample but `first` is dropped: its replacement must be
+    # `first` (labelled), never one of the loadable unlabelled ones.
+    for index in data.labelled[1:6]:
+        out = data[int(index)]
+        assert out['index'] == first
+        assert int(out['data_samples'].gt_label) != UNLABELLED
+
+
+def test_unlabelled_samples_with_mixup_are_refused():
+    cfg = Config.fromfile(
+        'configs/kd/kd_vit-tiny_resnet-small_fashion-mnist-1pct.py')
+    cfg.model.data_preprocessor = dict(
+        num_classes=10, mean=[72.94], std=[90.02],
+        batch_augments=dict(augments=[dict(type='Mixup', alpha=0.8)]))
+    with pytest.raises(ValueError, match='batch_augments: mixup/cutmix mix '
+                       'labels, and 54450 samples'):
+        check_before_training(cfg)

@@ -109,6 +109,9 @@ def test_bad_inputs_in_one_line(tmp_path):
                              name='missing.py')
     assert "teacher_ckpt '/nonexistent/t.pth' does not exist" in fails(
         [missing])
+    typo = tmp_path / 'typo.py'
+    typo.write_text(f"_base_ = '{config}'\ncorruptions = ['jpeg', 'snow']\n")
+    assert "corruptions: unknown corruption 'snow'" in fails([str(typo)])
     unfinished = tmp_path / 'out' / 'runs' / 'kd' / 'seed0'
     unfinished.mkdir(parents=True)
     message = fails([config, '--methods', 'kd', '--seeds', '0',

@@ -81,7 +81,8 @@ def train(run: dict, bench: Config, seed: int, run_dir: str) -> float:
     start = time.time()
     with open(osp.join(run_dir, 'train.out'), 'a') as log:
         proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, text=True)
+                                stderr=subprocess.STDOUT, text=True,
+                                errors='replace')
         for line in proc.stdout:
             log.write(line)
             progress(line, epochs)
@@ -312,6 +313,16 @@ def check(args: argparse.Namespace, bench: Config) -> None:
     if unknown:
         raise BenchmarkError(f'unknown method(s) {unknown}; the benchmark '
                              f'config defines {sorted(bench.methods)}')
+    families = bench.get('corruptions')
+    if families is not None:
+        from mmcakd.evaluation import check_families
+        if isinstance(families, str) or not families:
+            raise BenchmarkError(f'corruptions={families!r} must be a '
+                                 'non-empty list of corruption families')
+        try:
+            check_families(families)
+        except ValueError as err:
+            raise BenchmarkError(f'corruptions: {err}') from None
     if not osp.isfile(osp.join(ROOT, bench.teacher_ckpt)):
         raise BenchmarkError(
             f'teacher_ckpt {bench.teacher_ckpt!r} does not exist: restore it '
