@@ -276,7 +276,7 @@ def chart(summary: Dict[str, dict], path: str, title: str) -> None:
     x = range(len(labels))
     titles = dict(val='validation split', test='clean test set',
                   noisy='corrupted test set',
-                  held_out='corrupted test set, held-out families')
+                  held_out='corrupted, held-out families')
     every = [k for k in SPLITS if all(k in e for e in summary.values())]
     keys = (['test', 'held_out'] if 'held_out' in every else
             [k for k in ('test', 'noisy') if k in every]) or ['val']
@@ -288,9 +288,10 @@ def chart(summary: Dict[str, dict], path: str, title: str) -> None:
         ax.bar(x, means, yerr=stds, capsize=4, color='tab:blue', alpha=0.8)
         ax.set_xticks(list(x), labels, rotation=40, ha='right')
         ax.set_ylim(min(means) - 5, max(means) + 3)
-        ax.set_ylabel('top-1 accuracy (%), mean ± std over seeds')
-        ax.set_title(f'{title}: {titles[key]}', fontsize=10)
+        ax.set_ylabel('top-1 (%), mean ± std over seeds')
+        ax.set_title(titles[key], fontsize=10)
         ax.grid(axis='y', alpha=0.3)
+    fig.suptitle(title)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
