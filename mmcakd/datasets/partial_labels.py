@@ -120,8 +120,9 @@ class PartiallyLabelledDataset:
         return index
 
     def get_data_info(self, index: int) -> dict:
-        info = self.dataset.get_data_info(self._source(index))
-        if not self.is_labelled[self._source(index)]:
+        source = self._source(index)
+        info = self.dataset.get_data_info(source)
+        if not self.is_labelled[source]:
             info['gt_label'] = UNLABELLED
         return info
 
