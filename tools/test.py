@@ -13,7 +13,7 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 from mmcakd.utils import (finish_distributed, register_all_modules,
-                          set_cpu_distributed, set_dataloader_defaults,
+                          init_distributed, set_dataloader_defaults,
                           set_work_dir)
 
 
@@ -73,7 +73,7 @@ def main() -> None:
             dict(type='TeacherAccuracy', topk=(1, ))
         ]
     set_dataloader_defaults(cfg, training=False)
-    set_cpu_distributed(cfg)
+    init_distributed(cfg)
 
     runner = (Runner.from_cfg(cfg)
               if 'runner_type' not in cfg else RUNNERS.build(cfg))

@@ -10,10 +10,11 @@ from mmengine.config import Config, DictAction
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
-from mmcakd.utils import (check_before_training, enable_amp,
+from mmcakd.utils import (build_runner, check_before_training, enable_amp,
                           exit_on_user_error, finish_distributed,
-                          register_all_modules, set_cpu_distributed,
-                          set_dataloader_defaults, set_work_dir)
+                          init_distributed, register_all_modules,
+                          set_checkpoint_defaults, set_dataloader_defaults,
+                          set_work_dir)
 
 
 def parse_args() -> argparse.Namespace:
@@ -72,24 +73,27 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
                            '(e.g. auto_scale_lr = dict(base_batch_size=256))')
         cfg.auto_scale_lr.enable = True
     set_dataloader_defaults(cfg, training=True)
-    set_cpu_distributed(cfg)
+    set_checkpoint_defaults(cfg)
+    init_distributed(cfg)
     return cfg
 
 
-def build_runner(args: argparse.Namespace) -> Runner:
+def prepare_runner(args: argparse.Namespace) -> Runner:
     """Config, checks and runner: everything before the first step, where
     a bad value or file is reported in one line and nothing in the work_dir
-    has been overwritten yet."""
+    has been overwritten yet. The runner takes the model and datasets the
+    checks built (a custom ``runner_type`` builds its own again)."""
     cfg = merge_args(Config.fromfile(args.config), args)
-    check_before_training(cfg)
-    return (Runner.from_cfg(cfg)
-            if 'runner_type' not in cfg else RUNNERS.build(cfg))
+    prepared = check_before_training(cfg)
+    if 'runner_type' in cfg:
+        return RUNNERS.build(cfg)
+    return build_runner(cfg, prepared)
 
 
 def main() -> None:
     args = parse_args()
     register_all_modules(init_default_scope=False)
-    runner = exit_on_user_error(build_runner, args)
+    runner = exit_on_user_error(prepare_runner, args)
     runner.train()
     finish_distributed()
 

@@ -1,11 +1,13 @@
-from .launch import (enable_amp, finish_distributed, model_config,
-                     set_cpu_distributed, set_dataloader_defaults,
-                     set_work_dir)
-from .preflight import check_before_training, exit_on_user_error
+from .launch import (enable_amp, finish_distributed, init_distributed,
+                     model_config, set_checkpoint_defaults,
+                     set_dataloader_defaults, set_work_dir)
+from .preflight import (Prepared, build_runner, check_before_training,
+                        exit_on_user_error)
 from .setup_env import register_all_modules
 
 __all__ = [
-    'check_before_training', 'enable_amp', 'exit_on_user_error',
-    'finish_distributed', 'model_config', 'register_all_modules',
-    'set_cpu_distributed', 'set_dataloader_defaults', 'set_work_dir'
+    'Prepared', 'build_runner', 'check_before_training', 'enable_amp',
+    'exit_on_user_error', 'finish_distributed', 'init_distributed',
+    'model_config', 'register_all_modules', 'set_checkpoint_defaults',
+    'set_dataloader_defaults', 'set_work_dir'
 ]

@@ -8,6 +8,7 @@ from typing import Optional
 
 import torch
 from mmengine.config import Config, ConfigDict
+from mmengine.dist import init_dist
 
 DATALOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 
@@ -34,6 +35,21 @@ def model_config(cfg: Config) -> ConfigDict:
     if cfg.get('data_preprocessor') is not None:
         model.setdefault('data_preprocessor', cfg.data_preprocessor)
     return model
+
+
+def set_checkpoint_defaults(cfg: Config) -> None:
+    """Checkpoints written atomically (:class:`AtomicLocalBackend`): the
+    checkpoint hook of a local work_dir gets
+    ``backend_args=dict(backend='atomic_local')`` unless the config gives
+    its own backend (a remote ``out_dir``, ``backend_args``)."""
+    hook = (cfg.get('default_hooks') or {}).get('checkpoint')
+    if not isinstance(hook, dict) or hook.get('type') not in (
+            'CheckpointHook', None):
+        return
+    out_dir = hook.get('out_dir')
+    if hook.get('backend_args') is None and not hook.get(
+            'file_client_args') and (out_dir is None or '://' not in out_dir):
+        hook.backend_args = ConfigDict(backend='atomic_local')
 
 
 def enable_amp(optim_wrapper: ConfigDict) -> None:
@@ -89,17 +105,26 @@ def _slurm_to_torch_env() -> None:
             f'scontrol show hostname {nodes} | head -n1').strip()
 
 
-def set_cpu_distributed(cfg: Config) -> None:
-    """Make a multi-process run work on CPU (gloo, no ``device_ids``).
+def init_distributed(cfg: Config) -> None:
+    """Start the process group of a multi-process run before the runner.
 
-    mmengine assumes GPUs: its process-group set-up calls
-    ``torch.cuda.set_device`` (which fails without a driver), the default
-    backend is NCCL, and its DDP wrapper gets ``device_ids=[LOCAL_RANK]``,
-    which torch refuses for a CPU module. Here the gloo process group is
-    started before the runner (which then leaves it as it is) and the
-    wrapper gets no device ids.
+    The checks before training need it (the ranks share a seed drawn by
+    rank 0); the runner then finds it started and leaves it as it is. On
+    GPU this is mmengine's own ``init_dist`` with the config's
+    ``env_cfg.dist_cfg``, as the runner would call it. On CPU mmengine
+    assumes GPUs: its process-group set-up calls ``torch.cuda.set_device``
+    (which fails without a driver), the default backend is NCCL, and its
+    DDP wrapper gets ``device_ids=[LOCAL_RANK]``, which torch refuses for a
+    CPU module; so a gloo group is started and the wrapper gets no device
+    ids.
     """
-    if cfg.launcher == 'none' or torch.cuda.is_available():
+    if cfg.launcher == 'none':
+        return
+    cfg.setdefault('env_cfg', ConfigDict())
+    cfg.env_cfg.setdefault('dist_cfg', ConfigDict())
+    if torch.cuda.is_available():
+        if not torch.distributed.is_initialized():
+            init_dist(cfg.launcher, **cfg.env_cfg.dist_cfg)
         return
     if cfg.launcher not in ('pytorch', 'slurm'):
         raise ValueError(f'--launcher {cfg.launcher}: on CPU only pytorch '
@@ -108,8 +133,6 @@ def set_cpu_distributed(cfg: Config) -> None:
         _slurm_to_torch_env()
     if not torch.distributed.is_initialized():
         torch.distributed.init_process_group(backend='gloo')
-    cfg.setdefault('env_cfg', ConfigDict())
-    cfg.env_cfg.setdefault('dist_cfg', ConfigDict())
     cfg.env_cfg.dist_cfg.backend = 'gloo'
     if cfg.get('model_wrapper_cfg') is None:
         cfg.model_wrapper_cfg = ConfigDict(
@@ -120,22 +143,26 @@ def set_cpu_distributed(cfg: Config) -> None:
 
 
 def finish_distributed() -> None:
-    """End a finished multi-process run without a crash at exit.
+    """End a finished multi-process run, working around gloo's exit crash.
 
     A gloo process may abort at interpreter teardown ("terminate called
     without an active exception": a C++ thread of the process group or of
     DDP destroyed while still joinable), which turns a finished run into a
     failed one. Leaving the group after a barrier made it rare, not
-    impossible (seen on a loaded machine). So once every rank is done and
-    the group is gone, the process flushes its output and logs and exits
-    right away, skipping the teardown that aborts. Single-process runs exit
-    normally.
+    impossible (seen on a loaded machine). So a gloo process, once every
+    rank is done and the group is gone, flushes its output and logs and
+    exits right away, skipping the teardown that aborts. Other backends
+    (NCCL) leave the group and return: the interpreter exits normally and
+    runs its atexit handlers. Single-process runs return at once.
     """
     if not (torch.distributed.is_available()
             and torch.distributed.is_initialized()):
         return
+    gloo = torch.distributed.get_backend() == 'gloo'
     torch.distributed.barrier()
     torch.distributed.destroy_process_group()
+    if not gloo:
+        return
     sys.stdout.flush()
     sys.stderr.flush()
     logging.shutdown()

@@ -1,53 +1,140 @@
-"""Checks that run before the runner writes anything into the work_dir."""
-import os.path as osp
+"""Checks that run before the runner writes anything into the work_dir, and
+the runner built from what they built."""
+import random
 import sys
-from typing import Callable
+from dataclasses import dataclass, field
+from typing import Callable, Dict
 
+import numpy as np
+import torch
 from mmengine.config import Config
+from mmengine.dist import sync_random_seed
 from mmengine.registry import DefaultScope
+from mmengine.runner import Runner, set_random_seed
+from torch import nn
+
+from .resume import check_resume_fits, resolve_start_checkpoint
+from .runner_fields import check_runner_fields
 
 # Errors that mean "the config or a file named in it is wrong": reported in
 # one line by the tools, without a traceback.
 USER_ERRORS = (ValueError, TypeError, KeyError, FileNotFoundError,
                FileExistsError, IsADirectoryError)
+CHECKED_LOADERS = ('train_dataloader', 'val_dataloader')
 
 
-def check_before_training(cfg: Config) -> None:
-    """Fail early on what mmengine would only notice later.
+@dataclass
+class Prepared:
+    """What the checks built, for the runner to use instead of building it
+    again: the model, the datasets by dataloader name, and the random
+    state right after the model was built (seeded as the runner seeds)."""
+    model: nn.Module
+    datasets: Dict[str, object] = field(default_factory=dict)
+    random_state: tuple = ()
+
+
+def check_before_training(cfg: Config) -> Prepared:
+    """Fail early on what mmengine would only notice later; build the model
+    and datasets once.
 
     mmengine's Runner creates a log folder in the work_dir and prints the
     whole config before it builds the model, copies the config into the
     work_dir, and opens the datasets and the checkpoint to resume from only
-    when training starts. Here the checkpoint path, the datasets and the
-    model (teacher checkpoint, shapes, options) are checked first, so a bad
-    value ends the run in one line with the work_dir untouched. The price is
-    building the model and datasets twice (seconds, once per run).
+    when training starts. Here the values the runner reads (batch sizes,
+    schedule, optimizers, schedulers), the checkpoint to start from, the
+    datasets and the model (teacher checkpoint, shapes, options) are
+    checked first, so a bad value ends the run in one line with the
+    work_dir untouched. The model is built after seeding exactly as the
+    runner seeds, so :func:`build_runner` can hand it, and the datasets, to
+    the runner: the file lists are scanned and the teacher's weights read
+    once.
     """
     from mmcakd.registry import DATASETS, MODELS
     from .launch import model_config
-    for field in ('load_from', ):
-        path = cfg.get(field)
-        if isinstance(path, str) and '://' not in path \
-                and not osp.isfile(path):
-            option = '--resume' if cfg.get('resume') else field
-            raise FileNotFoundError(
-                f'{option}: checkpoint {path!r} does not exist; pass an '
-                'existing .pth file (or --resume without a path to take the '
-                "work_dir's latest)")
-    from mmcakd.datasets import unlabelled_count
-    built = {}
+    check_runner_fields(cfg)
+    checkpoint = resolve_start_checkpoint(cfg)
+    seed_as_the_runner(cfg)
     with DefaultScope.overwrite_default_scope(
             cfg.get('default_scope') or 'mmcakd'):
-        for loader in ('train_dataloader', 'val_dataloader'):
+        model = MODELS.build(model_config(cfg))
+        prepared = Prepared(model, random_state=_random_state())
+        for loader in CHECKED_LOADERS:
             dataset = (cfg.get(loader) or {}).get('dataset')
             if isinstance(dataset, dict):
                 try:
-                    built[loader] = DATASETS.build(dataset)
+                    prepared.datasets[loader] = DATASETS.build(dataset)
                 except USER_ERRORS as err:
                     raise type(err)(f'{loader}.dataset: {err}') from None
-        model = MODELS.build(model_config(cfg))
-    check_unlabelled(unlabelled_count(built.get('train_dataloader')), model,
-                     cfg)
+    from mmcakd.datasets import unlabelled_count
+    check_unlabelled(
+        unlabelled_count(prepared.datasets.get('train_dataloader')), model,
+        cfg)
+    check_resume_fits(checkpoint, model, cfg)
+    return prepared
+
+
+def seed_as_the_runner(cfg: Config) -> None:
+    """Seed the random streams as mmengine's Runner will (it builds the model
+    right after), fixing ``randomness.seed`` first when the config leaves it
+    to chance (drawn once and shared by the ranks, as the runner does), so
+    that the runner logs and reuses the seed the model was built with."""
+    randomness = dict(cfg.get('randomness') or {})
+    if randomness.get('seed') is None:
+        randomness['seed'] = sync_random_seed()
+        cfg.randomness = randomness
+    set_random_seed(**randomness)
+
+
+def _random_state() -> tuple:
+    return random.getstate(), np.random.get_state(), torch.get_rng_state()
+
+
+def build_runner(cfg: Config, prepared: Prepared) -> Runner:
+    """mmengine's ``Runner.from_cfg(cfg)``, given the model and datasets that
+    :func:`check_before_training` built (the dataloaders get the built
+    datasets; ``cfg`` itself stays plain data, for the config dump).
+
+    The runner seeds again in its constructor; the random state after the
+    model was built is put back after it, so training draws the numbers it
+    would have drawn had the runner built the model itself.
+    """
+    loaders = {}
+    for name in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        loader = cfg.get(name)
+        if name in prepared.datasets:
+            loader = dict(loader, dataset=prepared.datasets[name])
+        loaders[name] = loader
+    runner = Runner(
+        model=prepared.model,
+        work_dir=cfg['work_dir'],
+        **loaders,
+        train_cfg=cfg.get('train_cfg'),
+        val_cfg=cfg.get('val_cfg'),
+        test_cfg=cfg.get('test_cfg'),
+        auto_scale_lr=cfg.get('auto_scale_lr'),
+        optim_wrapper=cfg.get('optim_wrapper'),
+        param_scheduler=cfg.get('param_scheduler'),
+        val_evaluator=cfg.get('val_evaluator'),
+        test_evaluator=cfg.get('test_evaluator'),
+        default_hooks=cfg.get('default_hooks'),
+        custom_hooks=cfg.get('custom_hooks'),
+        data_preprocessor=cfg.get('data_preprocessor'),
+        load_from=cfg.get('load_from'),
+        resume=cfg.get('resume', False),
+        launcher=cfg.get('launcher', 'none'),
+        env_cfg=cfg.get('env_cfg', dict(dist_cfg=dict(backend='nccl'))),
+        log_processor=cfg.get('log_processor'),
+        log_level=cfg.get('log_level', 'INFO'),
+        visualizer=cfg.get('visualizer'),
+        default_scope=cfg.get('default_scope', 'mmengine'),
+        randomness=cfg.get('randomness', dict(seed=None)),
+        experiment_name=cfg.get('experiment_name'),
+        cfg=cfg)
+    python, numpy, torch_state = prepared.random_state
+    random.setstate(python)
+    np.random.set_state(numpy)
+    torch.set_rng_state(torch_state)
+    return runner
 
 
 def check_unlabelled(unlabelled: int, model, cfg: Config) -> None:

@@ -4,6 +4,7 @@ from typing import Optional
 import torch
 from torch import nn
 
+from mmcakd.models.utils.checks import check_int
 from mmcakd.registry import MODELS
 
 
@@ -17,13 +18,16 @@ class TokenDiscriminator(nn.Module):
         in_channels (int): C_T.
         hidden_channels (int, optional): Width of the two hidden layers;
             defaults to C_T.
+        field (str): Where the options sit in the config, for errors.
     """
 
     def __init__(self,
                  in_channels: int,
-                 hidden_channels: Optional[int] = None) -> None:
+                 hidden_channels: Optional[int] = None,
+                 field: str = 'discriminator') -> None:
         super().__init__()
-        hidden = hidden_channels or in_channels
+        hidden = in_channels if hidden_channels is None else check_int(
+            hidden_channels, f'{field}.hidden_channels')
         self.layers = nn.Sequential(
             nn.Linear(in_channels, hidden), nn.LeakyReLU(0.2, inplace=True),
             nn.Linear(hidden, hidden), nn.LeakyReLU(0.2, inplace=True),

@@ -11,7 +11,7 @@ from torch import nn
 
 from mmcakd.models.losses import (UNLABELLED, LabelledOnlyLoss,
                                   accepts_sample_weight)
-from mmcakd.models.losses.utils import check_number
+from mmcakd.models.utils.checks import check_number
 from mmcakd.models.utils import Acceleration, FeatureTap, load_weights
 from mmcakd.registry import MODELS
 
@@ -114,14 +114,16 @@ class BaseDistiller(BaseModel):
         self._register_load_state_dict_pre_hook(self._into_wrappers)
 
     @staticmethod
-    def build_views(views: Optional[dict]) -> Optional[nn.Module]:
+    def build_views(views: Optional[dict],
+                    field: str = 'views') -> Optional[nn.Module]:
         """The :class:`MultiViewGenerator` of ``views`` (its kwargs), or
         None. Building it draws its seed from torch's global generator, so
         where a subclass builds it decides the initial weights of what is
         built after it."""
         if views is None:
             return None
-        return MODELS.build(dict(type='MultiViewGenerator', **views))
+        return MODELS.build(
+            dict(type='MultiViewGenerator', field=field, **views))
 
     def _skip_unlabelled_in_ce(self) -> None:
         """Wrap the student head's loss in :class:`LabelledOnlyLoss`.

@@ -5,7 +5,8 @@ import torch
 from mmengine.optim import OptimWrapperDict
 from torch.func import functional_call
 
-from mmcakd.models.losses.utils import check_number
+from mmcakd.models.utils.checks import (check_int, check_number,
+                                        check_options)
 from mmcakd.models.utils import FeatureTap, TeacherReader, align_to_grid
 from mmcakd.registry import MODELS
 from .base import BaseDistiller, ModelCfg
@@ -170,15 +171,17 @@ class CAKDDistiller(BaseDistiller):
             # (BaseDistiller.views), built here, after the projectors and
             # before the discriminator, so that every part starts from the
             # weights it had before the baselines took views too.
-            self.views = self.build_views(mrt.pop('views', dict()))
-            self.d_interval = mrt.pop('d_interval', 5)
-            if not isinstance(self.d_interval, int) or self.d_interval < 1:
-                raise ValueError(f'mrt.d_interval={self.d_interval!r} must '
-                                 'be an integer >= 1 (student steps per '
-                                 'discriminator step, default 5)')
+            self.views = self.build_views(mrt.pop('views', dict()),
+                                          'mrt.views')
+            # Student steps per discriminator step (default 5).
+            self.d_interval = check_int(mrt.pop('d_interval', 5),
+                                        'mrt.d_interval')
+            discriminator = dict(mrt.pop('discriminator', dict()))
+            check_options(discriminator, ('hidden_channels', ),
+                          'mrt.discriminator')
             self.discriminator = MODELS.build(
                 dict(type='TokenDiscriminator', in_channels=c_t,
-                     **mrt.pop('discriminator', dict())))
+                     field='mrt.discriminator', **discriminator))
             self.adv_loss = MODELS.build(
                 dict(type='AdversarialLoss',
                      loss_weight=check_number(

@@ -5,6 +5,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from mmcakd.models.utils.checks import check_int, check_probability
 from mmcakd.registry import MODELS
 
 
@@ -38,8 +39,8 @@ class GLProjector(nn.Module):
                  group_size: int = 4,
                  dropout: float = 0.1) -> None:
         super().__init__()
-        if group_size < 1:
-            raise ValueError(f'gl.group_size={group_size} must be >= 1')
+        check_int(group_size, 'gl.group_size')
+        check_probability(dropout, 'gl.dropout')
         self.grid = tuple(int(s) for s in grid)
         self.group_size = group_size
         self.groups_hw = tuple(math.ceil(s / group_size) for s in self.grid)

@@ -6,6 +6,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.autograd.function import once_differentiable
 
+from mmcakd.models.utils.checks import check_probability
 from mmcakd.models.utils.gram import score_map
 from mmcakd.models.utils.seeded_random import SeededRandom
 from mmcakd.registry import MODELS
@@ -66,14 +67,13 @@ class PCAProjector(nn.Module):
                              f'{self.TARGETS} (the paper\'s attention '
                              'outputs, or the release\'s score maps)')
         self.target = target
-        if not 0.0 <= p <= 1.0:
-            raise ValueError(f'pca.p={p} must be in [0, 1] (the probability '
-                             'of taking a teacher element, default 0.5)')
+        # p: the probability of taking a teacher element (default 0.5).
+        p = check_probability(p, 'pca.p')
         if embed_dims % num_heads:
             raise ValueError(f'PCAProjector: embed_dims={embed_dims} is not '
                              f'divisible by num_heads={num_heads}')
         self.num_heads = num_heads
-        self.p = float(p)
+        self.p = p
         self.qkv = nn.Conv2d(in_channels, 3 * embed_dims, 3, padding=1)
         self.random = SeededRandom()
         self.kernel = kernel

@@ -26,6 +26,13 @@ class FeatureTap:
     The hook is registered once and stays; :meth:`pop` hands out the tensor
     and forgets it, so a stale feature can never be read twice.
 
+    A module that runs more than once in one forward of ``model`` (e.g. the
+    ReLU that mmpretrain's ResNet blocks call after each convolution) has
+    no single output to distil: :meth:`pop` refuses it, so the distillers'
+    build-time dry runs refuse such a tap when the model is built. The
+    calls are counted from the start of each forward of ``model`` (a
+    pre-hook on it) or from the last :meth:`pop` / :meth:`clear`.
+
     Args:
         model (nn.Module): The model to tap.
         name (str): Dotted module name, e.g. ``'backbone.layer3'``.
@@ -41,10 +48,16 @@ class FeatureTap:
         self.name = name
         self.field = field
         self._value: Optional[torch.Tensor] = None
+        self._calls = 0
         module = get_submodule(model, name, field)
-        self._handle = (module.register_forward_pre_hook(self._pre_hook)
-                        if inputs else
-                        module.register_forward_hook(self._hook))
+        self._handles = [
+            model.register_forward_pre_hook(self._new_forward),
+            module.register_forward_pre_hook(self._pre_hook)
+            if inputs else module.register_forward_hook(self._hook)
+        ]
+
+    def _new_forward(self, module: nn.Module, args) -> None:
+        self._calls = 0
 
     def _pre_hook(self, module: nn.Module, args) -> None:
         self._hook(module, args, args[0])
@@ -53,18 +66,30 @@ class FeatureTap:
         if isinstance(output, (tuple, list)):
             output = output[-1]
         self._value = output
+        self._calls += 1
 
     def pop(self) -> torch.Tensor:
-        value, self._value = self._value, None
+        value, calls = self._value, self._calls
+        self.clear()
         if value is None:
             raise RuntimeError(
                 f'{self.field}={self.name!r} was not run in the forward pass')
+        if calls > 1:
+            parent = self.name.rpartition('.')[0]
+            hint = (f'tap the enclosing block {parent!r} instead' if parent
+                    else 'tap a module that runs once')
+            raise ValueError(
+                f'{self.field}={self.name!r} runs {calls} times in one '
+                'forward of the model (a module reused inside its block), so '
+                f'it has no single output to distil; {hint}')
         return value
 
     def clear(self) -> None:
         """Forget the kept value (e.g. one left by a forward in another
         mode), so that :meth:`pop` only hands out a fresh one."""
         self._value = None
+        self._calls = 0
 
     def remove(self) -> None:
-        self._handle.remove()
+        for handle in self._handles:
+            handle.remove()

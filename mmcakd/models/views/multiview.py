@@ -1,11 +1,15 @@
 """The multi-view generator (MVG) of multi-view robust training, Eq. 7."""
 import math
+from functools import partial
 from typing import List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from mmcakd.models.utils.checks import (check_int, check_number,
+                                        check_options, check_probability,
+                                        check_range)
 from mmcakd.models.utils.seeded_random import SeededRandom
 from mmcakd.registry import MODELS
 
@@ -61,37 +65,50 @@ class MultiViewGenerator(nn.Module):
         transforms (list[dict]): The transforms and their strengths.
         teacher_view (str): ``'clean'`` (default), ``'geometric'`` or
             ``'same'``.
+        field (str): Where the options sit in the config (``'views'``,
+            ``'mrt.views'``), named by the errors a bad option raises.
     """
 
     KINDS = ('ColorJitter', 'ResizedCrop', 'Rotation', 'PatchMask',
              'GaussianNoise')
     GEOMETRIC = ('ResizedCrop', 'Rotation')
     TEACHER_VIEWS = ('clean', 'geometric', 'same')
+    # Each kind's strengths: (check, default; None = required).
+    STRENGTHS = dict(
+        ColorJitter=dict(
+            brightness=(check_number, 0.0),
+            contrast=(partial(check_number, upper=1.0), 0.0),
+            saturation=(partial(check_number, upper=1.0), 0.0)),
+        ResizedCrop=dict(
+            scale=(partial(check_range, upper=1.0), (0.5, 1.0)),
+            ratio=(check_range, (3 / 4, 4 / 3))),
+        Rotation=dict(degrees=(partial(check_number, upper=180.0), None)),
+        PatchMask=dict(grid=(check_int, None),
+                       ratio=(check_probability, None)),
+        GaussianNoise=dict(std=(check_number, None)),
+    )
 
     def __init__(self,
                  prob: float = 0.5,
                  transforms: Optional[Sequence[dict]] = None,
-                 teacher_view: str = 'clean') -> None:
+                 teacher_view: str = 'clean',
+                 field: str = 'views') -> None:
         super().__init__()
-        if not 0.0 <= prob <= 1.0:
-            raise ValueError(f'mrt.views.prob={prob} must be in [0, 1]')
+        prob = check_probability(prob, f'{field}.prob')
         if teacher_view not in self.TEACHER_VIEWS:
-            raise ValueError(f'mrt.views.teacher_view={teacher_view!r} must '
+            raise ValueError(f'{field}.teacher_view={teacher_view!r} must '
                              f'be one of {self.TEACHER_VIEWS}')
         self.teacher_view = teacher_view
-        transforms = list(DEFAULT_TRANSFORMS if transforms is None else
-                          transforms)
+        if transforms is None:
+            transforms = DEFAULT_TRANSFORMS
+        if not isinstance(transforms, (list, tuple)):
+            raise ValueError(f'{field}.transforms={transforms!r} must be a '
+                             'list of transform dicts')
         if not transforms:
-            raise ValueError('mrt.views.transforms is empty: give at least '
-                             f'one of {self.KINDS} or set mrt.views=None')
-        self.transforms: List[dict] = []
-        for t in transforms:
-            t = dict(t)
-            kind = t.pop('type', None)
-            if kind not in self.KINDS:
-                raise ValueError(f'mrt.views.transforms: unknown type '
-                                 f'{kind!r}; choose from {self.KINDS}')
-            self.transforms.append(dict(kind=kind, **t))
+            raise ValueError(f'{field}.transforms is empty: give at least '
+                             f'one of {self.KINDS} or set {field}=None')
+        self.transforms = [self._check_transform(t, f'{field}.transforms[{i}]')
+                           for i, t in enumerate(transforms)]
         self.prob = prob
         # Indices of the geometric transforms, for teacher_view='geometric'.
         self.register_buffer(
@@ -100,6 +117,26 @@ class MultiViewGenerator(nn.Module):
                           for t in self.transforms]),
             persistent=False)
         self.random = SeededRandom()
+
+    @classmethod
+    def _check_transform(cls, t: dict, field: str) -> dict:
+        """One transform config as ``dict(kind=..., **strengths)``, with every
+        strength checked by type and range (:attr:`STRENGTHS`)."""
+        if not isinstance(t, dict):
+            raise ValueError(f'{field}={t!r} must be a dict with a `type`')
+        t = dict(t)
+        kind = t.pop('type', None)
+        if kind not in cls.KINDS:
+            raise ValueError(f'{field}: unknown type {kind!r}; choose from '
+                             f'{cls.KINDS}')
+        spec = cls.STRENGTHS[kind]
+        check_options(t, spec, f'{field} ({kind})')
+        checked = dict(kind=kind)
+        for name, (check, default) in spec.items():
+            if name not in t and default is None:
+                raise ValueError(f'{field}.{name}: {kind} needs it')
+            checked[name] = check(t.get(name, default), f'{field}.{name}')
+        return checked
 
     def _uniform(self, n: int, low: float, high: float, like: torch.Tensor,
                  gen: torch.Generator) -> torch.Tensor:
@@ -117,12 +154,12 @@ class MultiViewGenerator(nn.Module):
             n, 1, 1, 1)
         kind = t['kind']
         if kind == 'ColorJitter':
-            if x.shape[1] > 1 and t.get('saturation', 0):
+            if x.shape[1] > 1 and t['saturation']:
                 grey = x.mean(dim=1, keepdim=True)
                 s = t['saturation']
                 x = grey + (x - grey) * u(1 - s, 1 + s)
             mean = x.mean(dim=(1, 2, 3), keepdim=True)
-            c, b = t.get('contrast', 0), t.get('brightness', 0)
+            c, b = t['contrast'], t['brightness']
             return mean + (x - mean) * u(1 - c, 1 + c) + u(-b, b)
         if kind == 'GaussianNoise':
             return x + t['std'] * torch.randn(
@@ -144,8 +181,8 @@ class MultiViewGenerator(nn.Module):
             return self._affine(x, theta)
         # ResizedCrop: the sampling grid spans a (w, h) fraction of the image
         # around a random centre that keeps the crop inside it.
-        lo, hi = t.get('scale', (0.5, 1.0))
-        r_lo, r_hi = (math.log(r) for r in t.get('ratio', (3 / 4, 4 / 3)))
+        lo, hi = t['scale']
+        r_lo, r_hi = (math.log(r) for r in t['ratio'])
         area = self._uniform(n, lo, hi, x, gen)
         ratio = self._uniform(n, r_lo, r_hi, x, gen).exp()
         w = (area * ratio).sqrt().clamp(max=1)
