@@ -12,8 +12,9 @@ from mmengine.evaluator import DumpResults
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
-from mmcakd.utils import (finish_distributed, register_all_modules,
-                          init_distributed, set_dataloader_defaults,
+from mmcakd.utils import (exit_on_user_error, finish_distributed,
+                          init_distributed, load_checkpoint_file,
+                          register_all_modules, set_dataloader_defaults,
                           set_work_dir)
 
 
@@ -46,13 +47,11 @@ def parse_args() -> argparse.Namespace:
     return args
 
 
-def main() -> None:
-    args = parse_args()
-    register_all_modules(init_default_scope=False)
-    if not os.path.isfile(args.checkpoint):
-        raise FileNotFoundError(
-            f'checkpoint {args.checkpoint!r} does not exist: pass the path of '
-            'a .pth written by tools/train.py')
+def build_runner(args: argparse.Namespace) -> Runner:
+    """Config, checkpoint check and runner; a bad value or file is reported
+    in one line."""
+    # Missing, empty, a directory, text, another format, truncated, unsafe.
+    load_checkpoint_file(args.checkpoint, 'checkpoint')
     cfg = Config.fromfile(args.config)
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
@@ -74,12 +73,17 @@ def main() -> None:
         ]
     set_dataloader_defaults(cfg, training=False)
     init_distributed(cfg)
+    if args.out and not args.out.endswith(('.pkl', '.pickle')):
+        raise ValueError(f'--out {args.out!r}: use a .pkl file')
+    return (Runner.from_cfg(cfg)
+            if 'runner_type' not in cfg else RUNNERS.build(cfg))
 
-    runner = (Runner.from_cfg(cfg)
-              if 'runner_type' not in cfg else RUNNERS.build(cfg))
+
+def main() -> None:
+    args = parse_args()
+    register_all_modules(init_default_scope=False)
+    runner = exit_on_user_error(build_runner, args)
     if args.out:
-        if not args.out.endswith(('.pkl', '.pickle')):
-            raise ValueError(f'--out {args.out!r}: use a .pkl file')
         runner.test_evaluator.metrics.append(
             DumpResults(out_file_path=args.out))
     metrics = runner.test()

@@ -9,7 +9,7 @@ from typing import Optional
 from mmengine.config import Config
 from torch import nn
 
-from mmcakd.models.utils import load_checkpoint_file
+from .checkpoint_file import load_checkpoint_file
 
 # What tools/train.py writes: epoch_N.pth / iter_N.pth (not the temporary
 # files of an interrupted atomic write, nor best_*.pth).

@@ -6,7 +6,7 @@ from typing import Iterator, Optional, Tuple
 
 from mmengine.config import Config
 
-from mmcakd.models.utils.checks import check_int, check_number
+from .checks import check_int, check_number
 
 DATALOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 

@@ -71,6 +71,50 @@ def ramp(tmp_path):
     return config
 
 
+def empty(tmp_path):
+    path = tmp_path / 'empty.pth'
+    path.write_bytes(b'')
+    return path
+
+
+def directory(tmp_path):
+    path = tmp_path / 'checkpoints'
+    path.mkdir()
+    return path
+
+
+def text(tmp_path):
+    path = tmp_path / 'weights.pth'
+    path.write_text('https://example.org/vit-tiny.pth\n')
+    return path
+
+
+def other_format(tmp_path):
+    path = tmp_path / 'picture.pth'
+    path.write_bytes(b'\x89PNG\r\n\x1a\n' + bytes(range(256)))
+    return path
+
+
+def run_of_another_model(tmp_path):
+    """A run checkpoint (meta, message hub, optimizer) of the student alone."""
+    register_all_modules()
+    path = tmp_path / 'epoch_1.pth'
+    student = MODELS.build(Config.fromfile(STUDENT_MODEL).model)
+    torch.save({'meta': {'epoch': 1, 'iter': 4},
+                'state_dict': student.state_dict(),
+                'message_hub': {'log_scalars': {}, 'runtime_info': {}},
+                'optimizer': {}}, path)
+    return path
+
+
+def noise_view(tmp_path):
+    config = tmp_path / 'noise_view.py'
+    config.write_text(f"_base_ = '{osp.join(ROOT, CAKD)}'\n"
+                      'model = dict(mrt=dict(views=dict(transforms=['
+                      "dict(type='GaussianNoise', std=-1)])))\n")
+    return config
+
+
 def unlabelled_regime(tmp_path):
     return 'configs/kd/kd_vit-tiny_resnet-small_fashion-mnist-1pct.py'
 
@@ -142,19 +186,86 @@ CASES = {
         ['train_dataloader.dataset.unlabelled=mark'],
         'train_dataloader.dataset: 54450 samples are unlabelled, and '
         'ImageClassifier has no teacher'),
-    'resume-ckpt-missing': ([], "--resume: checkpoint '/nonexistent.pth'"),
+    'resume-ckpt-missing': ([], "--resume='/nonexistent.pth' does not exist"),
     'work-dir-is-a-file': ([], 'is a file'),
+    # What the runner reads (issue 20).
+    'batch-size-zero': (['train_dataloader.batch_size=0'],
+                        'train_dataloader.batch_size=0 must be an integer '
+                        '>= 1'),
+    'workers-negative': (['val_dataloader.num_workers=-1'],
+                         'val_dataloader.num_workers=-1 must be an integer '
+                         '>= 0'),
+    'max-epochs-zero': (['train_cfg.max_epochs=0'],
+                        'train_cfg.max_epochs=0 must be an integer >= 1'),
+    'val-interval-zero': (['train_cfg.val_interval=0'],
+                          'train_cfg.val_interval=0'),
+    'lr-not-a-number': (['optim_wrapper.student.optimizer.lr=fast'],
+                        "optim_wrapper.student.optimizer.lr='fast' must be a "
+                        'number > 0'),
+    'momentum-above-one': (['optim_wrapper.student.optimizer.momentum=1.5'],
+                           'optim_wrapper.student.optimizer.momentum=1.5 '
+                           'must be a number in [0, 1)'),
+    'betas-above-one': (
+        ['optim_wrapper.discriminator.optimizer.betas=[0.5,1.5]'],
+        'optim_wrapper.discriminator.optimizer.betas[1]=1.5'),
+    'scheduler-after-end': (['param_scheduler.student.begin=50'],
+                            'param_scheduler.student.begin=50 is not before '
+                            "the schedule's end (max_epochs=40)"),
+    'checkpoint-interval-zero': (['default_hooks.checkpoint.interval=0'],
+                                 'default_hooks.checkpoint.interval=0'),
+    'load-from-missing': (['load_from=/nonexistent/w.pth'],
+                          "load_from='/nonexistent/w.pth' does not exist"),
+    'resume-plain-weights': ([], 'holds model weights, not a run '
+                             'checkpoint'),
+    'resume-other-model': ([], 'is a run checkpoint of another model'),
+    # Files that are not checkpoints.
+    'teacher-ckpt-empty': (['model.teacher_ckpt={file}'],
+                           'is empty (0 bytes), not a checkpoint'),
+    'teacher-ckpt-directory': (['model.teacher_ckpt={file}'],
+                               'is a directory, not a checkpoint file'),
+    'teacher-ckpt-text': (['model.teacher_ckpt={file}'],
+                          'is a text file, not a torch checkpoint'),
+    'teacher-ckpt-other-format': (['model.teacher_ckpt={file}'],
+                                  'not a torch checkpoint'),
+    # Method options by type and range.
+    'gl-dropout-above-one': (['model.gl.dropout=1.5'],
+                             'gl.dropout=1.5 must be a number in [0, 1]'),
+    'gl-group-size-fraction': (['model.gl.group_size=2.5'],
+                               'gl.group_size=2.5 must be an integer >= 1'),
+    'p-not-a-number': (['model.pca.p=half'],
+                       "pca.p='half' must be a number in [0, 1]"),
+    'view-noise-negative': ([], 'mrt.views.transforms[0].std=-1 must be a '
+                            'number >= 0'),
+    'discriminator-width-zero': (
+        ['model.mrt.discriminator.hidden_channels=0'],
+        'mrt.discriminator.hidden_channels=0 must be an integer >= 1'),
+    'tap-runs-twice': (['model.student_stage=backbone.layer1.0.relu'],
+                       "student_stage='backbone.layer1.0.relu' runs 2 times "
+                       "in one forward of the model (a module reused inside "
+                       "its block), so it has no single output to distil; "
+                       "tap the enclosing block 'backbone.layer1.0'"),
 }
 MAKERS = {
     'teacher-ckpt-truncated': truncated,
     'teacher-ckpt-other-arch': another_architecture,
     'teacher-ckpt-shapes': mismatched_shapes,
     'teacher-ckpt-runs-code': runs_code,
+    'teacher-ckpt-empty': empty,
+    'teacher-ckpt-directory': directory,
+    'teacher-ckpt-text': text,
+    'teacher-ckpt-other-format': other_format,
+}
+# Cases given on the command line after the config: `--resume FILE`.
+RESUME = {
+    'resume-ckpt-missing': lambda tmp_path: '/nonexistent.pth',
+    'resume-plain-weights': lambda tmp_path: TEACHER_CKPT,
+    'resume-other-model': run_of_another_model,
 }
 CONFIGS = {'student-in-channels': student_in_channels, 'ramp-order': ramp,
            'labelled-fraction-zero': unlabelled_regime,
            'labelled-fraction-above-one': unlabelled_regime,
-           'alone-with-unlabelled': alone_unlabelled}
+           'alone-with-unlabelled': alone_unlabelled,
+           'view-noise-negative': noise_view}
 
 
 def snapshot(folder):
@@ -178,8 +289,8 @@ def test_bad_input_stops_in_one_line(case, tmp_path, data_root):
     if case == 'work-dir-is-a-file':
         work_dir = tmp_path / 'a_file'
         work_dir.write_text('keep me')
-    extra = ['--resume', '/nonexistent.pth'] if case == \
-        'resume-ckpt-missing' else []
+    extra = ['--resume', str(RESUME[case](tmp_path))] if case in RESUME \
+        else []
     before = snapshot(tmp_path / 'work_dir')
 
     proc = subprocess.run(

@@ -1,3 +1,4 @@
+import os
 import os.path as osp
 
 import pytest
@@ -34,3 +35,33 @@ def test_dataloader_defaults_valid_without_workers():
     cfg = Config(dict(train_dataloader=dict(num_workers=0, batch_size=2)))
     set_dataloader_defaults(cfg, training=True)
     assert cfg.train_dataloader.persistent_workers is False
+
+
+@pytest.mark.parametrize('backend,exits', [('gloo', True), ('nccl', False)])
+def test_only_gloo_skips_the_interpreter_teardown(backend, exits,
+                                                  monkeypatch):
+    """finish_distributed leaves with os._exit after a gloo run only; other
+    backends return, so the interpreter runs its atexit handlers."""
+    import torch.distributed as dist
+
+    from mmcakd.utils import finish_distributed
+    calls = []
+    monkeypatch.setattr(dist, 'is_initialized', lambda: True)
+    monkeypatch.setattr(dist, 'get_backend', lambda *a: backend)
+    monkeypatch.setattr(dist, 'barrier', lambda *a: calls.append('barrier'))
+    monkeypatch.setattr(dist, 'destroy_process_group',
+                        lambda *a: calls.append('destroy'))
+
+    class Exited(Exception):
+        pass
+
+    def fake_exit(code):
+        raise Exited(code)
+
+    monkeypatch.setattr(os, '_exit', fake_exit)
+    if exits:
+        with pytest.raises(Exited):
+            finish_distributed()
+    else:
+        finish_distributed()
+    assert calls == ['barrier', 'destroy']

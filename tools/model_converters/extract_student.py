@@ -21,13 +21,10 @@ PREFIX = 'student.'
 
 def extract(src: str) -> dict:
     """The student-only checkpoint of the distiller checkpoint ``src``."""
-    if not osp.isfile(src):
-        raise FileNotFoundError(f'{src}: no such checkpoint')
-    try:
-        checkpoint = torch.load(src, map_location='cpu', weights_only=True)
-    except Exception as e:  # truncated, corrupt or not a torch file
-        raise ValueError(f'{src}: not a readable checkpoint '
-                         f'({str(e).splitlines()[0][:100]})') from None
+    from mmcakd.utils import load_checkpoint_file
+
+    # Missing, empty, a directory, text, another format, truncated, unsafe.
+    checkpoint = load_checkpoint_file(src, 'checkpoint')
     state = checkpoint.get('state_dict') if isinstance(checkpoint,
                                                        dict) else None
     student = {
@@ -69,7 +66,7 @@ def main() -> int:
         student = extract(args.checkpoint)
         if args.config:
             check_against_config(student, args.config)
-    except (FileNotFoundError, ValueError) as e:
+    except (FileNotFoundError, IsADirectoryError, ValueError) as e:
         print(f'error: {e}', file=sys.stderr)
         return 1
     os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)

@@ -4,7 +4,7 @@ from typing import Optional
 import torch
 from torch import nn
 
-from mmcakd.models.utils.checks import check_int
+from mmcakd.utils.checks import check_int
 from mmcakd.registry import MODELS
 
 

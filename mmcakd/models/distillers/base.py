@@ -11,7 +11,7 @@ from torch import nn
 
 from mmcakd.models.losses import (UNLABELLED, LabelledOnlyLoss,
                                   accepts_sample_weight)
-from mmcakd.models.utils.checks import check_number
+from mmcakd.utils.checks import check_number
 from mmcakd.models.utils import Acceleration, FeatureTap, load_weights
 from mmcakd.registry import MODELS
 
@@ -111,7 +111,6 @@ class BaseDistiller(BaseModel):
         self.accel.attach(self.teacher, self.student)
         self.views = self.build_views(views)
         self.ramp = None
-        self._register_load_state_dict_pre_hook(self._into_wrappers)
 
     @staticmethod
     def build_views(views: Optional[dict],
@@ -228,19 +227,10 @@ class BaseDistiller(BaseModel):
 
     # MMSeparateDistributedDataParallel wraps each trainable child in its own
     # DDP, which adds `.module.` to its keys. Checkpoints are written without
-    # it (one format for 1 or N processes) and read into either layout.
+    # it (one format for 1 or N processes); mmengine's loader unwraps model
+    # wrappers itself when it reads them back.
     def state_dict(self, destination=None, prefix='', keep_vars=False):
         return get_state_dict(self, destination, prefix, keep_vars)
-
-    def _into_wrappers(self, state_dict, prefix, *args) -> None:
-        for name, child in self.named_children():
-            if not is_model_wrapper(child):
-                continue
-            head = f'{prefix}{name}.'
-            for key in [k for k in state_dict if k.startswith(head) and
-                        not k.startswith(head + 'module.')]:
-                state_dict[head + 'module.' + key[len(head):]] = \
-                    state_dict.pop(key)
 
     def init_weights(self) -> None:
         """Initialise the student (and the parts a subclass adds), never the

@@ -6,7 +6,7 @@ import torch
 from mmengine.optim import OptimWrapper, OptimWrapperDict
 from torch import nn
 
-from mmcakd.models.utils.checks import check_number
+from mmcakd.utils.checks import check_number
 from mmcakd.registry import MODELS
 from .base import BaseDistiller, ModelCfg
 

@@ -5,7 +5,7 @@ import torch
 from mmengine.optim import OptimWrapperDict
 from torch.func import functional_call
 
-from mmcakd.models.utils.checks import (check_int, check_number,
+from mmcakd.utils.checks import (check_int, check_number,
                                         check_options)
 from mmcakd.models.utils import FeatureTap, TeacherReader, align_to_grid
 from mmcakd.registry import MODELS

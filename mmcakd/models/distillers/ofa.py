@@ -6,7 +6,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import torch
 from torch import nn
 
-from mmcakd.models.utils.checks import check_number
+from mmcakd.utils.checks import check_number
 from mmcakd.models.utils import FeatureTap
 from mmcakd.registry import MODELS
 from .base import ModelCfg

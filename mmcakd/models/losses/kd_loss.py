@@ -6,7 +6,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from mmcakd.registry import MODELS
-from mmcakd.models.utils.checks import check_number
+from mmcakd.utils.checks import check_number
 
 
 @MODELS.register_module()

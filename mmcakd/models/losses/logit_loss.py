@@ -5,7 +5,7 @@ from torch import nn
 
 from mmcakd.registry import MODELS
 from .kd_loss import KDLoss
-from mmcakd.models.utils.checks import check_number
+from mmcakd.utils.checks import check_number
 
 
 @MODELS.register_module()

@@ -5,7 +5,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from mmcakd.models.utils.checks import check_int, check_probability
+from mmcakd.utils.checks import check_int, check_probability
 from mmcakd.registry import MODELS
 
 

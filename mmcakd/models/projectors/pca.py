@@ -6,7 +6,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.autograd.function import once_differentiable
 
-from mmcakd.models.utils.checks import check_probability
+from mmcakd.utils.checks import check_probability
 from mmcakd.models.utils.gram import score_map
 from mmcakd.models.utils.seeded_random import SeededRandom
 from mmcakd.registry import MODELS

@@ -1,6 +1,6 @@
 from .acceleration import Acceleration, compile_hook_free
 from .align import align_to_grid
-from .checkpoint import load_checkpoint_file, load_weights, read_state_dict
+from .checkpoint import load_weights, read_state_dict
 from .feature_tap import FeatureTap, get_submodule
 from .seeded_random import SeededRandom
 from .sync_batch_norm import SyncBatchNormAnyDevice
@@ -8,7 +8,6 @@ from .teacher_reader import TeacherFeatures, TeacherReader
 
 __all__ = [
     'Acceleration', 'compile_hook_free', 'align_to_grid', 'load_weights',
-    'load_checkpoint_file',
     'read_state_dict', 'FeatureTap',
     'get_submodule', 'SeededRandom', 'SyncBatchNormAnyDevice',
     'TeacherFeatures', 'TeacherReader'

@@ -1,6 +1,6 @@
 """A random stream owned by a module and saved in its state_dict."""
+import hashlib
 import math
-import zlib
 from typing import Optional, Sequence
 
 import torch
@@ -8,24 +8,42 @@ from mmengine.dist import get_rank
 from torch import nn
 
 
+# Marks the state layout with a draw count (older checkpoints hold the seed
+# and rank 0's generator state only).
+_COUNTED = torch.tensor([0x5EEDC0DE5EEDC0DE], dtype=torch.int64)
+
+
 class SeededRandom(nn.Module):
     """A ``torch.Generator`` that travels with the model.
 
     The seed is drawn from torch's global generator when the module is built,
     so it follows the runner's ``randomness.seed`` (mmengine seeds torch
-    before building the model); each process adds its rank, so that ranks
-    draw different views. The generator's state is part of ``state_dict``
-    (``_extra_state``), so a resumed run continues the same stream.
+    before building the model). Rank 0 (and a single process) draws from one
+    generator seeded with it; rank r > 0 draws its n-th batch of numbers
+    from a generator seeded with a hash of (seed, r, n), so that ranks draw
+    different views. The state (seed, draw count n, rank 0's generator
+    state) is part of ``state_dict`` (``_extra_state``): a resumed run
+    continues every rank's stream exactly, although the checkpoint is
+    written by rank 0 alone.
     """
 
     def __init__(self) -> None:
         super().__init__()
-        self.seed = int(torch.randint(0, 2**31 - 1, (1, )).item()) + get_rank()
+        self.seed = int(torch.randint(0, 2**31 - 1, (1, )).item())
+        self.draws = 0
         self._generator: Optional[torch.Generator] = None
         self._pending_state: Optional[torch.Tensor] = None
 
     def generator(self, device: torch.device) -> torch.Generator:
-        """The generator, created on ``device`` at first use."""
+        """The generator for the next draw, on ``device``: rank 0's own
+        (created at first use), or rank r's for draw n."""
+        self.draws += 1
+        rank = get_rank()
+        if rank:
+            key = f'{self.seed}:{rank}:{self.draws}'.encode()
+            seed = int.from_bytes(
+                hashlib.blake2b(key, digest_size=8).digest(), 'little')
+            return torch.Generator(device=device).manual_seed(seed >> 1)
         gen = self._generator
         if gen is None or gen.device.type != torch.device(device).type:
             gen = torch.Generator(device=device)
@@ -78,28 +96,30 @@ class SeededRandom(nn.Module):
         return mask.flatten()[:n].view(shape)
 
     def get_extra_state(self) -> torch.Tensor:
-        """One uint8 tensor: the seed (8 bytes), then the generator state if
-        the generator has been used.
+        """One uint8 tensor: the seed, a layout mark and the draw count (8
+        bytes each), then rank 0's generator state if it has been used.
 
         A single tensor because mmengine broadcasts every ``state_dict``
         entry as a tensor when it starts a distributed run.
         """
-        seed = torch.tensor([self.seed], dtype=torch.int64).view(torch.uint8)
+        head = torch.cat([
+            torch.tensor([self.seed], dtype=torch.int64), _COUNTED,
+            torch.tensor([self.draws], dtype=torch.int64)
+        ]).view(torch.uint8)
         state = (self._generator.get_state() if self._generator is not None
                  else self._pending_state)
-        return seed if state is None else torch.cat([seed, state.cpu()])
+        return head if state is None else torch.cat([head, state.cpu()])
 
     def set_extra_state(self, state: torch.Tensor) -> None:
-        """Continue the saved stream (the checkpoint holds rank 0's).
-
-        Other ranks derive their own stream from it and their rank, so that
-        after a resume the ranks still draw different views.
-        """
+        """Continue the saved stream on every rank (rank 0's generator state;
+        the draw count for the other ranks). A state without a draw count
+        (saved before it was kept) resumes rank 0 exactly and restarts the
+        count."""
+        words = state[:24].clone().view(torch.int64) \
+            if state.numel() >= 24 else None
+        counted = words is not None and bool(words[1] == _COUNTED[0])
         self.seed = int(state[:8].clone().view(torch.int64))
+        self.draws = int(words[2]) if counted else 0
+        rest = state[24:] if counted else state[8:]
         self._generator = None
-        self._pending_state = state[8:].clone() if state.numel() > 8 else None
-        rank = get_rank()
-        if rank:
-            digest = zlib.crc32(state.numpy().tobytes())
-            self.seed = (digest + 7919 * rank) % (2**31 - 1)
-            self._pending_state = None
+        self._pending_state = rest.clone() if rest.numel() else None

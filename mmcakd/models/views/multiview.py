@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from mmcakd.models.utils.checks import (check_int, check_number,
+from mmcakd.utils.checks import (check_int, check_number,
                                         check_options, check_probability,
                                         check_range)
 from mmcakd.models.utils.seeded_random import SeededRandom
