@@ -15,8 +15,8 @@ from .test_cakd_tools import CAKD
 
 # 220 images, 110 a rank at batch 22: 5 iterations an epoch. Every random part
 # of CAKD stays on (views, PCA substitution, GL dropout; D every 3 steps). The
-# model's streams (views, PCA) differ between ranks (seed + rank) but are
-# deterministic for each rank, so a resume must restore rank 1's as well as
+# model's streams (views, PCA) differ between ranks (rank r > 0 draws from
+# hash(seed, r, draw count)) but are deterministic for each rank, so a resume must restore rank 1's as well as
 # rank 0's, and two nodes of one process equal one node of two.
 TINY = [
     'train_dataloader.dataset.fraction=0.004',
