@@ -47,7 +47,7 @@ def check_schedule(train_cfg: Optional[dict]) -> Optional[Tuple[str, int]]:
         total = check_int(train_cfg.get('max_epochs'),
                           'train_cfg.max_epochs')
     check_int(train_cfg.get('val_interval', 1), 'train_cfg.val_interval')
-    check_int(train_cfg.get('val_begin', 1), 'train_cfg.val_begin')
+    check_int(train_cfg.get('val_begin', 1), 'train_cfg.val_begin', 0)
     return unit, total
 
 
