@@ -21,6 +21,12 @@ from .runner_fields import check_runner_fields
 USER_ERRORS = (ValueError, TypeError, KeyError, FileNotFoundError,
                FileExistsError, IsADirectoryError)
 CHECKED_LOADERS = ('train_dataloader', 'val_dataloader')
+# Runner.from_cfg's arguments that default to None.
+RUNNER_FIELDS = ('train_cfg', 'val_cfg', 'test_cfg', 'auto_scale_lr',
+                 'optim_wrapper', 'param_scheduler', 'val_evaluator',
+                 'test_evaluator', 'default_hooks', 'custom_hooks',
+                 'data_preprocessor', 'load_from', 'log_processor',
+                 'visualizer', 'experiment_name')
 
 
 @dataclass
@@ -108,27 +114,13 @@ def build_runner(cfg: Config, prepared: Prepared) -> Runner:
         model=prepared.model,
         work_dir=cfg['work_dir'],
         **loaders,
-        train_cfg=cfg.get('train_cfg'),
-        val_cfg=cfg.get('val_cfg'),
-        test_cfg=cfg.get('test_cfg'),
-        auto_scale_lr=cfg.get('auto_scale_lr'),
-        optim_wrapper=cfg.get('optim_wrapper'),
-        param_scheduler=cfg.get('param_scheduler'),
-        val_evaluator=cfg.get('val_evaluator'),
-        test_evaluator=cfg.get('test_evaluator'),
-        default_hooks=cfg.get('default_hooks'),
-        custom_hooks=cfg.get('custom_hooks'),
-        data_preprocessor=cfg.get('data_preprocessor'),
-        load_from=cfg.get('load_from'),
+        **{key: cfg.get(key) for key in RUNNER_FIELDS},
         resume=cfg.get('resume', False),
         launcher=cfg.get('launcher', 'none'),
         env_cfg=cfg.get('env_cfg', dict(dist_cfg=dict(backend='nccl'))),
-        log_processor=cfg.get('log_processor'),
         log_level=cfg.get('log_level', 'INFO'),
-        visualizer=cfg.get('visualizer'),
         default_scope=cfg.get('default_scope', 'mmengine'),
         randomness=cfg.get('randomness', dict(seed=None)),
-        experiment_name=cfg.get('experiment_name'),
         cfg=cfg)
     python, numpy, torch_state = prepared.random_state
     random.setstate(python)

@@ -3,7 +3,6 @@ and resumed ends where the uninterrupted 2-process run ends (item 6), and two
 node groups of one process each, started through tools/dist_train.sh, train
 what one node with two processes trains (item 9)."""
 import os
-import re
 import signal
 import subprocess
 import time
@@ -12,6 +11,7 @@ import torch
 
 from ..conftest import PYTHON, ROOT, free_port, run_tool
 from .test_cakd_tools import CAKD
+from .test_exact_resume import last_iter
 
 # 220 images, 110 a rank at batch 22: 5 iterations an epoch. Every random part
 # of CAKD stays on (views, PCA substitution, GL dropout; D every 3 steps). The
@@ -44,15 +44,6 @@ ENV = dict(os.environ, PYTHONUNBUFFERED='1', OMP_NUM_THREADS='1',
 def dist_train(work_dir, nproc, options, *extra):
     return ['bash', 'tools/dist_train.sh', CAKD, str(nproc), '--work-dir',
             str(work_dir), *extra, '--cfg-options', *options]
-
-
-def last_iter(work_dir) -> int:
-    try:
-        text = (work_dir / 'last_checkpoint').read_text()
-    except FileNotFoundError:
-        return 0
-    found = re.search(r'iter_(\d+)\.pth', text)
-    return int(found.group(1)) if found else 0
 
 
 def descendants(pid: int) -> list:
