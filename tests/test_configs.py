@@ -25,7 +25,16 @@ def test_configs_are_found():
     for method in ('kd', 'dkd', 'fitnet', 'rkd', 'ofa'):
         for name in ('vit-tiny_resnet-tiny_fashion-mnist.py',
                      'swin-t_resnet50_in1k.py'):
-            assert f'configs/{method}/{name}' in CONFIGS
+            assert f'configs/{method}/{method}_{name}' in CONFIGS
+
+
+def test_config_names_are_unique():
+    """The default work_dir is work_dirs/<config name>: two configs with one
+    name would write into one folder, and --resume could pick up the other
+    method's checkpoint."""
+    names = [osp.basename(c) for c in CONFIGS]
+    assert sorted(set(names)) == sorted(names), sorted(
+        n for n in set(names) if names.count(n) > 1)
 
 
 @pytest.mark.parametrize('path', CONFIGS)

@@ -33,11 +33,11 @@ methods = dict(
     alone=dict(
         config='configs/students/resnet-tiny_fashion-mnist-10pct.py',
         label='student alone'),
-    kd=dict(config=f'configs/kd/{_pair}', label='logit KD'),
-    dkd=dict(config=f'configs/dkd/{_pair}', label='DKD'),
-    fitnet=dict(config=f'configs/fitnet/{_pair}', label='FitNet'),
-    rkd=dict(config=f'configs/rkd/{_pair}', label='RKD'),
-    ofa=dict(config=f'configs/ofa/{_pair}', label='OFA-KD'),
+    kd=dict(config=f'configs/kd/kd_{_pair}', label='logit KD'),
+    dkd=dict(config=f'configs/dkd/dkd_{_pair}', label='DKD'),
+    fitnet=dict(config=f'configs/fitnet/fitnet_{_pair}', label='FitNet'),
+    rkd=dict(config=f'configs/rkd/rkd_{_pair}', label='RKD'),
+    ofa=dict(config=f'configs/ofa/ofa_{_pair}', label='OFA-KD'),
     cakd=dict(config=_cakd, label='CAKD, paper form'),
     cakd_no_pca=dict(
         config=_cakd, options={'model.pca': None}, label='CAKD w/o PCA'),

@@ -1,7 +1,7 @@
 # DKD in the unlabelled regime: the ViT teacher is consulted on all
 # 55,000 training images, 1% of which have labels (CE on those only;
 # configs/_base_/schedules/fashion-mnist-1pct-unlabelled_3e.py). Method
-# options as in ./vit-tiny_resnet-tiny_fashion-mnist.py; the warm-up scaled
+# options as in ./dkd_vit-tiny_resnet-tiny_fashion-mnist.py; the warm-up scaled
 # to this schedule (mdistiller: the first 20 of 240 epochs, 1/12 of the
 # schedule: here 108 of 1,290 iterations).
 _base_ = [

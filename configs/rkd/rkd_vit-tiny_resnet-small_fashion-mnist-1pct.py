@@ -1,7 +1,7 @@
 # RKD in the unlabelled regime: the ViT teacher is consulted on all
 # 55,000 training images, 1% of which have labels (CE on those only;
 # configs/_base_/schedules/fashion-mnist-1pct-unlabelled_3e.py). Method
-# options as in ./vit-tiny_resnet-tiny_fashion-mnist.py.
+# options as in ./rkd_vit-tiny_resnet-tiny_fashion-mnist.py.
 _base_ = [
     '../_base_/distillers/rkd.py',
     '../_base_/schedules/fashion-mnist-1pct-unlabelled_3e.py',

@@ -86,7 +86,7 @@ def test_imagenet_baseline_config_trains_one_step(method, keys):
     """The baselines' Swin-T -> ResNet-50 configs: CAKD's schedule, one
     student optimizer, one step on random 224 px data."""
     cfg = Config.fromfile(
-        osp.join(ROOT, 'configs', method, 'swin-t_resnet50_in1k.py'))
+        osp.join(ROOT, 'configs', method, f'{method}_swin-t_resnet50_in1k.py'))
     cakd = Config.fromfile(
         osp.join(ROOT, 'configs', 'cakd', 'swin-t_resnet50_in1k.py'))
     assert cfg.model.teacher == cakd.model.teacher

@@ -17,7 +17,7 @@ PAIR = 'vit-tiny_resnet-tiny_fashion-mnist.py'
 def test_side_by_side_rows_and_process_wide_allocator(tmp_path):
     out = tmp_path / 'step.json'
     proc = run_tool([
-        PYTHON, TOOL, f'configs/cakd/{PAIR}', f'configs/kd/{PAIR}',
+        PYTHON, TOOL, f'configs/cakd/{PAIR}', f'configs/kd/kd_{PAIR}',
         '--batch-size', '4', '--rounds', '2', '--warmup', '1',
         '--no-memory', '--accel', 'teacher_dtype=None',
         'keep_cpu_memory=True', '--out', str(out)
@@ -49,7 +49,7 @@ def test_side_by_side_rows_and_process_wide_allocator(tmp_path):
 def test_plain_run_leaves_the_allocator_alone(tmp_path):
     out = tmp_path / 'step.json'
     run_tool([
-        PYTHON, TOOL, osp.join('configs/kd', PAIR), '--batch-size', '4',
+        PYTHON, TOOL, f'configs/kd/kd_{PAIR}', '--batch-size', '4',
         '--rounds', '1', '--warmup', '1', '--no-memory', '--out', str(out)
     ])
     result = json.loads(out.read_text())
@@ -77,6 +77,6 @@ def test_ablate_adds_one_row_per_changed_switch(tmp_path):
      'process-wide'),
 ])
 def test_ablate_refuses_what_it_cannot_compare(argv, message):
-    proc = subprocess.run([PYTHON, TOOL, f'configs/kd/{PAIR}', *argv],
+    proc = subprocess.run([PYTHON, TOOL, f'configs/kd/kd_{PAIR}', *argv],
                           cwd=ROOT, capture_output=True, text=True)
     assert proc.returncode == 2 and message in proc.stderr

@@ -1,13 +1,13 @@
-# RKD (Park et al. 2019) on ImageNet-1k: Swin-T teacher (mmpretrain model
+# DKD (Zhao et al. 2022) on ImageNet-1k: Swin-T teacher (mmpretrain model
 # zoo, 81.18 top-1) -> ResNet-50 from scratch, with the schedule of
 # configs/cakd/swin-t_resnet50_in1k.py (the paper's: SGD lr 0.1, wd 1e-4,
 # 120 epochs, steps at 30/60/90, 8 GPUs x 32 images); only the method
 # differs.
-# Embeddings: ResNet-50's pooled layer4 (neck, 2048-d), Swin-T's pooled
-# last stage (pre-logits, 768-d).
-#   bash tools/dist_train.sh configs/rkd/swin-t_resnet50_in1k.py 8
+# mdistiller's ImageNet recipe: alpha=1, beta=0.5, T=1, no warm-up in
+# effect (1 epoch, full weight from the first).
+#   bash tools/dist_train.sh configs/dkd/dkd_swin-t_resnet50_in1k.py 8
 _base_ = [
-    '../_base_/distillers/rkd.py',
+    '../_base_/distillers/dkd.py',
     'mmpretrain::_base_/datasets/imagenet_bs32.py',
     '../_base_/default_runtime.py',
 ]
@@ -18,6 +18,8 @@ model = dict(
     'swin-transformer/swin_tiny_224_b16x64_300e_imagenet_20210616_090925'
     '-66df6be6.pth',
     student='mmpretrain::resnet/resnet50_8xb32_in1k.py',
+    distill_loss=dict(beta=0.5, temperature=1.0),
+    ramp=None,
 )
 
 optim_wrapper = dict(

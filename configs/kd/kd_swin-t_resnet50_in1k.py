@@ -1,13 +1,12 @@
-# DKD (Zhao et al. 2022) on ImageNet-1k: Swin-T teacher (mmpretrain model
-# zoo, 81.18 top-1) -> ResNet-50 from scratch, with the schedule of
+# Logit KD (Hinton et al. 2015) on ImageNet-1k: Swin-T teacher (mmpretrain
+# model zoo, 81.18 top-1) -> ResNet-50 from scratch, with the schedule of
 # configs/cakd/swin-t_resnet50_in1k.py (the paper's: SGD lr 0.1, wd 1e-4,
 # 120 epochs, steps at 30/60/90, 8 GPUs x 32 images); only the method
 # differs.
-# mdistiller's ImageNet recipe: alpha=1, beta=0.5, T=1, no warm-up in
-# effect (1 epoch, full weight from the first).
-#   bash tools/dist_train.sh configs/dkd/swin-t_resnet50_in1k.py 8
+# mdistiller's ImageNet recipe: T=1, CE and KD weighted 0.5 each.
+#   bash tools/dist_train.sh configs/kd/kd_swin-t_resnet50_in1k.py 8
 _base_ = [
-    '../_base_/distillers/dkd.py',
+    '../_base_/distillers/kd.py',
     'mmpretrain::_base_/datasets/imagenet_bs32.py',
     '../_base_/default_runtime.py',
 ]
@@ -18,8 +17,8 @@ model = dict(
     'swin-transformer/swin_tiny_224_b16x64_300e_imagenet_20210616_090925'
     '-66df6be6.pth',
     student='mmpretrain::resnet/resnet50_8xb32_in1k.py',
-    distill_loss=dict(beta=0.5, temperature=1.0),
-    ramp=None,
+    distill_loss=dict(temperature=1.0, loss_weight=0.5),
+    ce_weight=0.5,
 )
 
 optim_wrapper = dict(
