@@ -9,8 +9,8 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-REQUIREMENTS := requirements/runtime.txt requirements/mminstall.txt \
-	requirements/tests.txt setup.py
+REQUIREMENTS := requirements/cpu.txt requirements/runtime.txt \
+	requirements/mminstall.txt requirements/tests.txt setup.py
 FMNIST_SRC := /usr/share/datasets/fashion-mnist
 FMNIST_PKG := $(FMNIST_SRC)/t10k-labels-idx1-ubyte.gz
 DATA := data/fashion_mnist/.prepared
@@ -20,12 +20,15 @@ TEACHER_CKPT := checkpoints/vit-tiny_fashion-mnist.pth
 
 venv: $(STAMP)
 
-# One pip call: torch and torchvision pinned together with the OpenMMLab stack,
-# and the project in editable mode. Reruns only when a requirement changes.
+# One pip call: the pinned CPU stack (requirements/cpu.txt: torch and
+# torchvision pinned together with the OpenMMLab stack, mmcv-lite), the
+# tests' packages and the project in editable mode, whose own requirements
+# are lower bounds that the pins satisfy. Reruns only when a requirement
+# changes.
 $(STAMP): $(REQUIREMENTS)
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q -r requirements/runtime.txt \
-		-r requirements/mminstall.txt -r requirements/tests.txt -e . \
+	$(PY) -m pip install -q -r requirements/cpu.txt \
+		-r requirements/tests.txt -e '.[lite]' \
 		2>&1 | { grep -v 'is ignored: it is neither a file nor a directory' || true; }
 	@touch $@
 

@@ -31,9 +31,14 @@ setup(
     license='Apache-2.0',
     python_requires='>=3.9',
     packages=find_packages(exclude=('configs', 'tools', 'tests')),
-    install_requires=read_requirements('runtime.txt') +
-    read_requirements('mminstall.txt'),
-    extras_require=dict(tests=read_requirements('tests.txt')),
+    # Lower bounds only; mmcv through an extra (full mmcv for GPU clusters,
+    # `mim install mmcv`; mmcv-lite where no compiled op is needed). The
+    # pinned CPU stack is requirements/cpu.txt.
+    install_requires=read_requirements('runtime.txt'),
+    extras_require=dict(
+        mim=read_requirements('mminstall.txt'),
+        lite=['mmcv-lite>=2.0.0'],
+        tests=read_requirements('tests.txt')),
     classifiers=[
         'Programming Language :: Python :: 3',
         'License :: OSI Approved :: Apache Software License',

@@ -9,6 +9,12 @@ _TESTED = {'torch': '2.14', 'mmengine': '0.10', 'mmpretrain': '1.2'}
 
 
 def _check_versions() -> None:
+    import importlib.util
+    if importlib.util.find_spec('mmcv') is None:
+        raise ImportError(
+            'mmcakd needs mmcv (mmpretrain imports it): `mim install mmcv` '
+            'on a GPU cluster, or `pip install mmcv-lite` (no compiled ops, '
+            'enough for mmcakd)')
     import mmengine
     import mmpretrain
     import torch

@@ -1,0 +1,45 @@
+"""Installing mmcakd beside a torch that is already there keeps that torch."""
+import json
+import os.path as osp
+import subprocess
+
+from packaging.requirements import Requirement
+
+from .conftest import PYTHON, ROOT
+
+
+def requirements(name):
+    with open(osp.join(ROOT, 'requirements', name)) as f:
+        lines = (line.split('#')[0].strip() for line in f)
+        return [Requirement(line) for line in lines if line]
+
+
+def test_install_requires_are_lower_bounds_only():
+    for name in ('runtime.txt', 'mminstall.txt'):
+        for req in requirements(name):
+            assert all(s.operator == '>=' for s in req.specifier), req
+    names = {r.name for r in requirements('runtime.txt')}
+    assert {'torch', 'mmengine', 'mmpretrain', 'timm'} <= names
+    # mmcv (or mmcv-lite) comes through an extra, as in OpenMMLab projects.
+    assert not names & {'mmcv', 'mmcv-lite'}
+
+
+def test_pinned_cpu_stack_satisfies_the_lower_bounds():
+    pinned = {r.name: r for r in requirements('cpu.txt')}
+    for req in requirements('runtime.txt'):
+        version = next(iter(pinned[req.name].specifier), None)
+        if version is not None and version.operator == '==':
+            assert req.specifier.contains(version.version), (req, version)
+
+
+def test_installing_the_project_keeps_the_installed_torch(tmp_path):
+    """pip's resolver, offline, in this venv (which has a torch): the
+    project is all it would install."""
+    report = tmp_path / 'report.json'
+    subprocess.run(
+        [PYTHON, '-m', 'pip', 'install', '--dry-run', '--no-index',
+         '--no-build-isolation', '--quiet', '--report', str(report),
+         '-e', f'{ROOT}[lite]'], check=True, capture_output=True)
+    installs = [i['metadata']['name'] for i in
+                json.loads(report.read_text())['install']]
+    assert installs == ['mmcakd']
