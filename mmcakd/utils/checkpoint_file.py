@@ -3,6 +3,7 @@ errors that name the file and what was expected."""
 import os
 import os.path as osp
 import pickle
+import sys
 import zipfile
 from urllib.parse import urlparse
 
@@ -12,13 +13,34 @@ ZIP_MAGIC = b'PK\x03\x04'
 PICKLE_PROTO = b'\x80'
 
 
-def _fetch(url: str) -> str:
-    """Download ``url`` once into torch's hub cache; return the local path."""
+def fetch(url: str) -> str:
+    """The local copy of ``url`` in torch's hub cache (``$TORCH_HOME``),
+    downloaded once, with a progress bar on stderr.
+
+    In a multi-process run, the first process of each machine (local rank
+    0) downloads while the others wait at a barrier, then all read the same
+    file; torch writes it under a temporary name and renames it when whole.
+    """
+    from mmengine.dist import barrier, get_world_size
     folder = osp.join(torch.hub.get_dir(), 'checkpoints')
     os.makedirs(folder, exist_ok=True)
     path = osp.join(folder, osp.basename(urlparse(url).path))
+    error = None
+    # torchrun (and tools/train.py for Slurm) set LOCAL_RANK.
+    local_rank = int(os.environ.get('LOCAL_RANK', 0))
+    if local_rank == 0 and not osp.isfile(path):
+        print(f'Downloading {url} to {path}', file=sys.stderr)
+        try:
+            torch.hub.download_url_to_file(url, path, progress=True)
+        except OSError as err:  # raised after the barrier: nobody waits
+            error = err
+    if get_world_size() > 1:
+        barrier()
+    if error is not None:
+        raise error
     if not osp.isfile(path):
-        torch.hub.download_url_to_file(url, path, progress=False)
+        raise OSError('the download by the first process of this machine '
+                      'failed')
     return path
 
 
@@ -42,7 +64,12 @@ def load_checkpoint_file(source: str, field: str):
     A checkpoint whose unpickling would call anything but torch's tensor
     rebuilders (code execution) is refused by torch's restricted unpickler.
     """
-    path = _fetch(source) if '://' in source else source
+    try:
+        path = fetch(source) if '://' in source else source
+    except OSError as err:
+        raise ValueError(f'{field}={source!r} could not be downloaded '
+                         f'({err}); check the URL and the network, or give '
+                         'a local file') from None
     if osp.isdir(path):
         raise IsADirectoryError(
             f'{field}={source!r} is a directory, not a checkpoint file: give '

@@ -76,7 +76,27 @@ def check_before_training(cfg: Config) -> Prepared:
         unlabelled_count(prepared.datasets.get('train_dataloader')), model,
         cfg)
     check_resume_fits(checkpoint, model, cfg)
+    check_teacher_weights(cfg)
     return prepared
+
+
+def check_teacher_weights(cfg: Config) -> None:
+    """A distiller's teacher must get trained weights: ``model.teacher_ckpt``
+    (a path or URL) or a teacher that loads its own (timm's
+    ``pretrained=True`` through ``TimmClassifier``). A random teacher only
+    when the config says so: ``allow_random_teacher = True``."""
+    model = cfg.model
+    if 'teacher' not in model or model.get('teacher_ckpt') is not None \
+            or cfg.get('allow_random_teacher'):
+        return
+    teacher = model.teacher
+    if isinstance(teacher, dict) and teacher.get('pretrained'):
+        return
+    raise ValueError(
+        'model.teacher_ckpt is None and the teacher loads no weights of its '
+        'own, so it would teach from random weights (a teacher\'s init_cfg '
+        'is not applied); give model.teacher_ckpt (a path or URL), or set '
+        'allow_random_teacher = True in the config if that is meant')
 
 
 def seed_as_the_runner(cfg: Config) -> None:

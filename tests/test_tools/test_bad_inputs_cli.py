@@ -239,6 +239,9 @@ CASES = {
     'discriminator-width-zero': (
         ['model.mrt.discriminator.hidden_channels=0'],
         'mrt.discriminator.hidden_channels=0 must be an integer >= 1'),
+    'teacher-without-weights': (['model.teacher_ckpt=None'],
+                                'model.teacher_ckpt is None and the teacher '
+                                'loads no weights of its own'),
     'tap-runs-twice': (['model.student_stage=backbone.layer1.0.relu'],
                        "student_stage='backbone.layer1.0.relu' runs 2 times "
                        "in one forward of the model (a module reused inside "
