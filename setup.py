@@ -1,9 +1,39 @@
 """Package metadata; dependencies are read from requirements/."""
+import os
 import os.path as osp
+import shutil
+import sys
 
 from setuptools import find_packages, setup
 
 HERE = osp.dirname(osp.abspath(__file__))
+# What `mim` and mmengine's `mmcakd::` config paths look for in the installed
+# package, as in OpenMMLab projects: mmcakd/.mim/{configs,tools}.
+MIM_FILES = ('configs', 'tools')
+
+
+def add_mim_extension() -> None:
+    """Put configs/ and tools/ into mmcakd/.mim: symlinks for an editable
+    install (`pip install -e .`), copies for a wheel or an sdist."""
+    if {'develop', 'editable_wheel'} & set(sys.argv):
+        mode = 'symlink'
+    elif {'sdist', 'bdist_wheel', 'build', 'install'} & set(sys.argv):
+        mode = 'copy'
+    else:
+        return
+    mim = osp.join(HERE, 'mmcakd', '.mim')
+    os.makedirs(mim, exist_ok=True)
+    for name in MIM_FILES:
+        src, dst = osp.join(HERE, name), osp.join(mim, name)
+        if osp.islink(dst) or osp.isfile(dst):
+            os.remove(dst)
+        elif osp.isdir(dst):
+            shutil.rmtree(dst)
+        if mode == 'symlink':
+            os.symlink(osp.relpath(src, mim), dst)
+        else:
+            shutil.copytree(src, dst, ignore=shutil.ignore_patterns(
+                '__pycache__', '*.pyc'))
 
 
 def read_requirements(name: str) -> list:
@@ -20,6 +50,7 @@ def read_version() -> str:
     return scope['__version__']
 
 
+add_mim_extension()
 setup(
     name='mmcakd',
     version=read_version(),
@@ -29,8 +60,11 @@ setup(
     if osp.exists(osp.join(HERE, 'README.md')) else '',
     long_description_content_type='text/markdown',
     license='Apache-2.0',
+    license_files=['LICENSE'],
     python_requires='>=3.9',
     packages=find_packages(exclude=('configs', 'tools', 'tests')),
+    include_package_data=True,
+    package_data={'mmcakd': ['.mim/configs/**/*', '.mim/tools/**/*']},
     # Lower bounds only; mmcv through an extra (full mmcv for GPU clusters,
     # `mim install mmcv`; mmcv-lite where no compiled op is needed). The
     # pinned CPU stack is requirements/cpu.txt.

@@ -7,13 +7,13 @@ import argparse
 import os
 
 import mmengine
-from mmengine.config import Config, DictAction
+from mmengine.config import DictAction
 from mmengine.evaluator import DumpResults
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 from mmcakd.utils import (exit_on_user_error, finish_distributed,
-                          init_distributed, load_checkpoint_file,
+                          init_distributed, load_checkpoint_file, load_config,
                           register_all_modules, set_dataloader_defaults,
                           set_work_dir)
 
@@ -52,7 +52,7 @@ def build_runner(args: argparse.Namespace) -> Runner:
     in one line."""
     # Missing, empty, a directory, text, another format, truncated, unsafe.
     load_checkpoint_file(args.checkpoint, 'checkpoint')
-    cfg = Config.fromfile(args.config)
+    cfg = load_config(args.config)
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
     cfg.launcher = args.launcher

@@ -12,9 +12,9 @@ from mmengine.runner import Runner
 
 from mmcakd.utils import (build_runner, check_before_training, enable_amp,
                           exit_on_user_error, finish_distributed,
-                          init_distributed, register_all_modules,
-                          set_checkpoint_defaults, set_dataloader_defaults,
-                          set_work_dir)
+                          init_distributed, load_config,
+                          register_all_modules, set_checkpoint_defaults,
+                          set_dataloader_defaults, set_work_dir)
 
 
 def parse_args() -> argparse.Namespace:
@@ -83,7 +83,7 @@ def prepare_runner(args: argparse.Namespace) -> Runner:
     a bad value or file is reported in one line and nothing in the work_dir
     has been overwritten yet. The runner takes the model and datasets the
     checks built (a custom ``runner_type`` builds its own again)."""
-    cfg = merge_args(Config.fromfile(args.config), args)
+    cfg = merge_args(load_config(args.config), args)
     prepared = check_before_training(cfg)
     if 'runner_type' in cfg:
         return RUNNERS.build(cfg)

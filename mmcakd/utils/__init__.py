@@ -1,6 +1,6 @@
 from .checkpoint_file import load_checkpoint_file
 from .launch import (enable_amp, finish_distributed, init_distributed,
-                     model_config, set_checkpoint_defaults,
+                     load_config, model_config, set_checkpoint_defaults,
                      set_dataloader_defaults, set_work_dir)
 from .preflight import (Prepared, build_runner, check_before_training,
                         exit_on_user_error)
@@ -9,7 +9,7 @@ from .setup_env import register_all_modules
 __all__ = [
     'Prepared', 'build_runner', 'check_before_training', 'enable_amp',
     'exit_on_user_error', 'finish_distributed', 'init_distributed',
-    'load_checkpoint_file',
+    'load_checkpoint_file', 'load_config',
     'model_config', 'register_all_modules', 'set_checkpoint_defaults',
     'set_dataloader_defaults', 'set_work_dir'
 ]

@@ -1,4 +1,6 @@
 """Config adjustments shared by ``tools/train.py`` and ``tools/test.py``."""
+import difflib
+import glob
 import logging
 import os
 import os.path as osp
@@ -11,6 +13,36 @@ from mmengine.config import Config, ConfigDict
 from mmengine.dist import init_dist
 
 DATALOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
+
+
+def load_config(path: str) -> Config:
+    """A config file, or a config shipped by an installed package in
+    mmengine's syntax (``'mmcakd::cakd/vit-tiny_resnet-tiny_fashion-mnist.py'``,
+    read from the package's ``.mim/configs``); a missing one is a one-line
+    error that names it and the closest configs there are."""
+    if '::' not in path:
+        if not osp.isfile(path):
+            raise FileNotFoundError(f'config {path!r} does not exist')
+        return Config.fromfile(path)
+    from mmengine.utils import get_installed_path
+    package, name = path.split('::', 1)
+    try:
+        root = osp.join(get_installed_path(package), '.mim', 'configs')
+    except Exception:  # not installed (pkg_resources' or importlib's error)
+        raise ValueError(f'config {path!r}: package {package!r} is not '
+                         'installed') from None
+    if not osp.isfile(osp.join(root, name)):
+        known = sorted(
+            osp.relpath(p, root) for p in glob.glob(
+                osp.join(root, '**', '*.py'), recursive=True)
+            if '_base_' not in p)
+        close = difflib.get_close_matches(name, known, n=3, cutoff=0.3)
+        hint = f'closest: {", ".join(close)}' if close else (
+            f'{len(known)} configs under {root}' if known else
+            f'{root} holds no configs: reinstall {package}')
+        raise FileNotFoundError(
+            f'config {path!r} does not exist in {package}\'s configs ({hint})')
+    return Config.fromfile(osp.join(root, name))
 
 
 def set_work_dir(cfg: Config, work_dir: Optional[str],
