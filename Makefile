@@ -30,6 +30,8 @@ $(STAMP): $(REQUIREMENTS)
 	$(PY) -m pip install -q -r requirements/cpu.txt \
 		-r requirements/tests.txt -e '.[lite]' \
 		2>&1 | { grep -v 'is ignored: it is neither a file nor a directory' || true; }
+	$(PY) -m pip install -q --no-deps openmim==0.3.9 \
+		2>&1 | { grep -v 'is ignored: it is neither a file nor a directory' || true; }
 	@touch $@
 
 $(FMNIST_PKG):

@@ -8,8 +8,9 @@ from setuptools import find_packages, setup
 
 HERE = osp.dirname(osp.abspath(__file__))
 # What `mim` and mmengine's `mmcakd::` config paths look for in the installed
-# package, as in OpenMMLab projects: mmcakd/.mim/{configs,tools}.
-MIM_FILES = ('configs', 'tools')
+# package, as in OpenMMLab projects: mmcakd/.mim/{configs,tools,
+# model-index.yml}.
+MIM_FILES = ('configs', 'tools', 'model-index.yml')
 
 
 def add_mim_extension() -> None:
@@ -31,6 +32,8 @@ def add_mim_extension() -> None:
             shutil.rmtree(dst)
         if mode == 'symlink':
             os.symlink(osp.relpath(src, mim), dst)
+        elif osp.isfile(src):
+            shutil.copyfile(src, dst)
         else:
             shutil.copytree(src, dst, ignore=shutil.ignore_patterns(
                 '__pycache__', '*.pyc'))
@@ -64,7 +67,8 @@ setup(
     python_requires='>=3.9',
     packages=find_packages(exclude=('configs', 'tools', 'tests')),
     include_package_data=True,
-    package_data={'mmcakd': ['.mim/configs/**/*', '.mim/tools/**/*']},
+    package_data={'mmcakd': ['.mim/configs/**/*', '.mim/tools/**/*',
+                             '.mim/model-index.yml']},
     # Lower bounds only; mmcv through an extra (full mmcv for GPU clusters,
     # `mim install mmcv`; mmcv-lite where no compiled op is needed). The
     # pinned CPU stack is requirements/cpu.txt.

@@ -28,4 +28,17 @@ def _check_versions() -> None:
 
 _check_versions()
 
+
+def _register_config_package() -> None:
+    """Let mmengine resolve ``_base_ = 'mmcakd::cakd/...py'``: it reads
+    ``pkg::path`` configs only for the packages of its ``MODULE2PACKAGE``
+    table (OpenMMLab's own), from ``<package>/.mim/configs``. Added on
+    import, as registries are; tools/train.py imports mmcakd before it
+    reads a config."""
+    from mmengine.config.utils import MODULE2PACKAGE
+    MODULE2PACKAGE.setdefault('mmcakd', 'mmcakd')
+
+
+_register_config_package()
+
 __all__ = ['__version__']
