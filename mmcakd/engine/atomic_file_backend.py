@@ -27,6 +27,11 @@ class AtomicLocalBackend(LocalBackend):
         fd, tmp = tempfile.mkstemp(
             dir=folder, prefix=f'.{osp.basename(filepath)}.', suffix='.part')
         try:
+            # mkstemp creates the file private (0600); give it the mode a
+            # plain open() would (0666 less the umask).
+            umask = os.umask(0)
+            os.umask(umask)
+            os.fchmod(fd, 0o666 & ~umask)
             with os.fdopen(fd, 'wb') as f:
                 f.write(obj)
                 f.flush()

@@ -58,9 +58,16 @@ def resolve_start_checkpoint(cfg: Config) -> Optional[dict]:
     field = '--resume' if cfg.get('resume') else 'load_from'
     path = cfg.get('load_from')
     if cfg.get('resume') and path is None:
-        latest = _latest(cfg.work_dir) if osp.isdir(cfg.work_dir) else None
-        if latest is None:
+        if not osp.isdir(cfg.work_dir):
             return None  # nothing to resume: the runner starts afresh
+        latest = _latest(cfg.work_dir)
+        if latest is None:
+            # No `last_checkpoint` (or an empty one, which mmengine writes
+            # without a rename): the newest run checkpoint, if any.
+            found = _previous(cfg.work_dir, skip='')
+            if not found:
+                return None
+            latest = found[0]
         try:
             checkpoint = _run_checkpoint(latest, field)
         except (ValueError, OSError) as err:

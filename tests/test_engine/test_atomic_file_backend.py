@@ -18,6 +18,10 @@ def test_put_replaces_the_file_whole(tmp_path):
     backend.put(b'second', path)
     assert path.read_bytes() == b'second'
     assert os.listdir(path.parent) == ['epoch_1.pth']
+    # The mode a plain open() gives, not mkstemp's private 0600.
+    umask = os.umask(0)
+    os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask
 
 
 def test_a_crash_while_writing_keeps_the_old_file(tmp_path, monkeypatch):

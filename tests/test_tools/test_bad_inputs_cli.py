@@ -239,6 +239,19 @@ CASES = {
     'discriminator-width-zero': (
         ['model.mrt.discriminator.hidden_channels=0'],
         'mrt.discriminator.hidden_channels=0 must be an integer >= 1'),
+    'optimizer-type-unknown': (['optim_wrapper.student.optimizer.type=SGDD'],
+                               "optim_wrapper.student.optimizer.type='SGDD' "
+                               'is not a registered optimizers type '
+                               '(closest: SGD'),
+    'hook-type-unknown': (["custom_hooks.1.type=NaNGardHook"],
+                          "custom_hooks[1].type='NaNGardHook' is not a "
+                          'registered hooks type (closest: NaNGuardHook'),
+    'seed-not-an-integer': (['randomness.seed=abc'],
+                            "randomness.seed='abc' must be an integer"),
+    'max-iters-on-an-epoch-loop': (['train_cfg.max_iters=100'],
+                                   'train_cfg.max_iters: '
+                                   'ResumableEpochBasedTrainLoop counts '
+                                   'epochs'),
     'teacher-without-weights': (['model.teacher_ckpt=None'],
                                 'model.teacher_ckpt is None and the teacher '
                                 'loads no weights of its own'),
