@@ -174,19 +174,31 @@ def test_random_streams_are_saved_and_restored():
     assert torch.equal(views_a, views_b)
 
 
-def test_other_ranks_derive_their_own_stream_on_resume(monkeypatch):
+def test_every_rank_resumes_its_own_stream(monkeypatch):
+    """Rank 1 draws other views than rank 0, and after a resume from the
+    checkpoint rank 0 wrote it draws what it would have drawn."""
     from mmcakd.models.utils import seeded_random
-    model = distiller()
-    model.views(torch.zeros(2, 1, 16, 16))
-    state = copy.deepcopy(model.state_dict())
-    same = distiller()
-    same.load_state_dict(state)
-    monkeypatch.setattr(seeded_random, 'get_rank', lambda: 1)
-    other = distiller()
-    other.load_state_dict(state)
-    assert other.views.random.seed != same.views.random.seed
+
+    def on_rank(rank):
+        monkeypatch.setattr(seeded_random, 'get_rank', lambda: rank)
+
     images = torch.zeros(16, 1, 16, 16) + 1
-    assert not torch.equal(same.views(images)[0], other.views(images)[0])
+    torch.manual_seed(0)
+    rank0 = distiller()
+    torch.manual_seed(0)
+    rank1 = distiller()
+    on_rank(0)
+    rank0.views(images)
+    state = copy.deepcopy(rank0.state_dict())  # the checkpoint
+    on_rank(1)
+    rank1.views(images)
+    torch.manual_seed(1)
+    resumed = distiller()
+    resumed.load_state_dict(state)
+    after = rank1.views(images)[0]
+    assert torch.equal(resumed.views(images)[0], after)
+    on_rank(0)
+    assert not torch.equal(rank0.views(images)[0], after)
 
 
 def test_eval_mode_predicts_with_the_student():
