@@ -68,25 +68,23 @@ def resolve_start_checkpoint(cfg: Config) -> Optional[dict]:
             if not found:
                 return None
             latest = found[0]
-        try:
-            checkpoint = _run_checkpoint(latest, field)
-        except (ValueError, OSError) as err:
-            for previous in _previous(cfg.work_dir, latest):
-                try:
-                    checkpoint = _run_checkpoint(previous, field)
-                except (ValueError, OSError):
-                    continue
+        error = None
+        for candidate in [latest] + _previous(cfg.work_dir, latest):
+            try:
+                checkpoint = _run_checkpoint(candidate, field)
+            except (ValueError, OSError) as err:
+                error = error or err  # the latest one's
+                continue
+            if error is not None:
                 warnings.warn(
                     f'--resume: the latest checkpoint {latest} cannot be '
-                    f'read ({err}); resuming from {previous}, the newest '
+                    f'read ({error}); resuming from {candidate}, the newest '
                     'valid checkpoint before it', stacklevel=2)
-                cfg.load_from = previous
-                return checkpoint
-            raise ValueError(
-                f'{err}; the work_dir {cfg.work_dir!r} holds no valid '
-                'checkpoint before it to resume from') from None
-        cfg.load_from = latest
-        return checkpoint
+            cfg.load_from = candidate
+            return checkpoint
+        raise ValueError(
+            f'{error}; the work_dir {cfg.work_dir!r} holds no valid '
+            'checkpoint before it to resume from')
     if not isinstance(path, str) or '://' in path:
         return None
     if cfg.get('resume'):
