@@ -15,7 +15,7 @@ __all__ = [
     'OPTIMIZERS', 'OPTIM_WRAPPERS', 'OPTIM_WRAPPER_CONSTRUCTORS',
     'PARAM_SCHEDULERS', 'DATASETS', 'DATA_SAMPLERS', 'TRANSFORMS', 'MODELS',
     'MODEL_WRAPPERS', 'WEIGHT_INITIALIZERS', 'BATCH_AUGMENTS', 'TASK_UTILS', 'METRICS',
-    'EVALUATORS', 'VISUALIZERS', 'VISBACKENDS'
+    'EVALUATORS', 'VISUALIZERS', 'VISBACKENDS', 'TEACHER_READERS'
 ]
 
 
@@ -55,3 +55,8 @@ METRICS = _child('METRICS', 'mmcakd.evaluation')
 EVALUATORS = _child('EVALUATORS', 'mmcakd.evaluation')
 VISUALIZERS = _child('VISUALIZERS')
 VISBACKENDS = _child('VISBACKENDS')
+
+# mmcakd's own: how a teacher family is read (logits, pooled feature, token
+# grid and last-block Q/K/V), one file per family in mmcakd.models.teachers.
+TEACHER_READERS = Registry(
+    'teacher reader', scope='mmcakd', locations=['mmcakd.models.teachers'])

@@ -393,5 +393,5 @@ def test_bad_distiller_options(method, kwargs, match):
 
 
 def test_fitnet_needs_a_token_teacher():
-    with pytest.raises(TypeError, match='FitNet reads the token map'):
+    with pytest.raises(TypeError, match='FitNet reads the token grid'):
         build('fitnet', teacher=resnet(width=16), input_size=(1, 16, 16))

@@ -76,3 +76,30 @@ def batch(n=4, size=16, classes=5, seed=0):
                 for _ in range(n)],
         data_samples=[DataSample().set_gt_label(i % classes)
                       for i in range(n)])
+
+
+def timm(name, img=(16, 24), classes=5, **kwargs):
+    """A tiny timm model through mmpretrain's TimmClassifier (random
+    weights; ``img`` is (H, W))."""
+    return dict(type='TimmClassifier', model_name=name, pretrained=False,
+                img_size=img, in_chans=1, num_classes=classes, **kwargs)
+
+
+def timm_vit(name='vit_tiny_patch16_224', img=(16, 24), **kwargs):
+    arch = dict(patch_size=4, embed_dim=32, depth=2, num_heads=2)
+    arch.update(kwargs)
+    return timm(name, img, **arch)
+
+
+def timm_swin(img=(32, 48)):
+    return timm('swin_tiny_patch4_window7_224', img, embed_dim=16,
+                depths=(1, 1), num_heads=(1, 2), window_size=4)
+
+
+def image_batch(n=4, size=(16, 24), classes=5, seed=0):
+    """Like :func:`batch`, with (H, W) images."""
+    g = torch.Generator().manual_seed(seed)
+    return dict(
+        inputs=[(torch.rand(1, *size, generator=g) * 255) for _ in range(n)],
+        data_samples=[DataSample().set_gt_label(i % classes)
+                      for i in range(n)])

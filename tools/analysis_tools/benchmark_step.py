@@ -58,6 +58,7 @@ from mmengine.optim import build_optim_wrapper
 from mmpretrain.structures import DataSample
 
 from mmcakd.models.distillers import build_classifier
+from mmcakd.models.teachers import build_teacher_reader
 from mmcakd.registry import MODELS
 from mmcakd.utils import cpu_memory, model_config, register_all_modules
 
@@ -127,7 +128,7 @@ class Bench:
             channels = model_cfg.get('input_size', (None, ))[0]
             if channels is None:
                 teacher = build_classifier(model_cfg.teacher, 'teacher')
-                channels = teacher.backbone.patch_embed.projection.in_channels
+                channels = build_teacher_reader(teacher).input_size()[0]
             model_cfg.input_size = (channels, args.input_size,
                                     args.input_size)
         torch.manual_seed(0)
@@ -148,9 +149,8 @@ class Bench:
             self.distiller = MODELS.build(self.model_cfg).train()
             self.wrappers = build_optim_wrapper(self.distiller,
                                                 self.cfg.optim_wrapper)
-            embed = self.distiller.teacher.backbone.patch_embed
-            shape = shape or self.model_cfg.get('input_size') or (
-                embed.projection.in_channels, *embed.init_input_size)
+            shape = shape or self.distiller.resolve_input_size(
+                self.model_cfg.get('input_size'))
         self.shape = tuple(shape)
         preprocessor = dict(self.model_cfg.data_preprocessor)
         preprocessor.setdefault('type', 'ClsDataPreprocessor')

@@ -87,9 +87,7 @@ def main() -> int:
     model.eval()
 
     # The image at the teacher's input size, in the model's channel layout.
-    embed = model.teacher.backbone.patch_embed
-    channels = embed.projection.in_channels
-    h, w = embed.init_input_size
+    channels, h, w = model.resolve_input_size(cfg.model.get('input_size'))
     if channels == 1 and image.ndim == 3:
         image = mmcv.bgr2gray(image)
     elif channels == 3 and image.ndim == 2:

@@ -12,6 +12,7 @@ from torch import nn
 from mmcakd.models.losses import (UNLABELLED, LabelledOnlyLoss,
                                   accepts_sample_weight)
 from mmcakd.utils.checks import check_number
+from mmcakd.models.teachers import build_teacher_reader
 from mmcakd.models.utils import Acceleration, FeatureTap, load_weights
 from mmcakd.registry import MODELS
 
@@ -103,6 +104,9 @@ class BaseDistiller(BaseModel):
             load_weights(self.teacher, teacher_ckpt, 'teacher_ckpt')
         self.teacher.requires_grad_(False)
         self.teacher.eval()
+        # The teacher's family: its logits, pooled feature and input size
+        # (registered readers, mmcakd.models.teachers).
+        self.teacher_reader = build_teacher_reader(self.teacher)
         self.eval_teacher = eval_teacher
         self.student_tap = (
             FeatureTap(self.student, student_stage, 'student_stage')
@@ -271,10 +275,7 @@ class BaseDistiller(BaseModel):
         samples = self.student(inputs, data_samples, mode='predict')
         if self.eval_teacher:
             with torch.no_grad():
-                scores = self.teacher(inputs, mode='tensor')
-                if isinstance(scores, (tuple, list)):  # DeiT
-                    scores = sum(scores) / len(scores)
-                scores = scores.softmax(dim=1)
+                scores = self.teacher_reader.logits(inputs).softmax(dim=1)
             for sample, score in zip(samples, scores):
                 sample.set_field(score, 'teacher_pred_score')
         return samples
@@ -283,26 +284,26 @@ class BaseDistiller(BaseModel):
             self, input_size: Optional[Sequence[int]]) -> Tuple[int, int, int]:
         """(C, H, W) of the dry runs that read shapes at build time.
 
-        The configured ``input_size``, else the input of the teacher's patch
-        embedding (ViT, DeiT, Swin); a teacher without one (a CNN) needs it
-        given. Teacher and student see the same images, so C must be the
-        teacher's input channels.
+        The configured ``input_size``, else the size the teacher was built
+        for (a ViT's or Swin's patch embedding); a teacher without one (a
+        CNN) needs it given. Teacher and student see the same images, so C
+        must be the teacher's input channels.
         """
-        embed = getattr(self.teacher.backbone, 'patch_embed', None)
+        built_for = self.teacher_reader.input_size()
         if input_size is None:
-            if embed is None:
+            if built_for is None:
                 raise ValueError('input_size: the teacher has no patch '
                                  'embedding to read it from; give (C, H, W)')
-            return (embed.projection.in_channels, *embed.init_input_size)
+            return built_for
         size = tuple(input_size)
         if len(size) != 3 or not all(
                 isinstance(s, int) and s > 0 for s in size):
             raise ValueError(f'input_size={input_size!r} must be (C, H, W), '
                              'three positive integers')
-        if embed is not None and size[0] != embed.projection.in_channels:
+        if built_for is not None and size[0] != built_for[0]:
             raise ValueError(
                 f'input_size={size} has {size[0]} channels but the teacher '
-                f'takes {embed.projection.in_channels} '
+                f'takes {built_for[0]} '
                 '(backbone.in_channels); teacher and student see the same '
                 'images')
         return size

@@ -81,10 +81,7 @@ class BaselineDistiller(BaseDistiller):
     @torch.no_grad()
     def teacher_logits(self, inputs: torch.Tensor) -> torch.Tensor:
         """(B, K) teacher logits; DeiT's two heads are averaged."""
-        logits = self.teacher(inputs, mode='tensor')
-        if isinstance(logits, (tuple, list)):
-            logits = sum(logits) / len(logits)
-        return logits
+        return self.teacher_reader.logits(inputs)
 
     def train_step(self, data: dict, optim_wrapper) -> Dict[str, torch.Tensor]:
         """mmengine's train step with the student's optimizer (the only one

@@ -7,7 +7,8 @@ from torch.func import functional_call
 
 from mmcakd.utils.checks import (check_int, check_number,
                                         check_options)
-from mmcakd.models.utils import FeatureTap, TeacherReader, align_to_grid
+from mmcakd.models.teachers import build_teacher_reader
+from mmcakd.models.utils import FeatureTap, align_to_grid
 from mmcakd.registry import MODELS
 from .base import BaseDistiller, ModelCfg
 
@@ -116,9 +117,11 @@ class CAKDDistiller(BaseDistiller):
                                  "target='output'; target='map' reads the "
                                  "teacher's score maps")
             attention = 'map'
-        self.reader = TeacherReader(
+        self.reader = build_teacher_reader(
             self.teacher,
-            attention,
+            tokens=True,
+            method='CAKD',
+            attention=attention,
             kernel=self.accel.attention_kernel,
             relation=bool(vv_weight),
             cls_token=cls_token is not None)
@@ -230,7 +233,7 @@ class CAKDDistiller(BaseDistiller):
         (H_T, W_T)) and, with the cls_token term, ``cls_token`` (C_pool,
         C_cls)."""
         input_size = self.resolve_input_size(input_size)
-        patch = tuple(self.teacher.backbone.patch_embed.projection.stride)
+        patch = self.teacher_reader.patch_size()
         if any(s % p for s, p in zip(input_size[1:], patch)):
             raise ValueError(
                 f'input_size={input_size}: H and W must be multiples of the '

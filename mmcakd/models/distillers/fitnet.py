@@ -5,8 +5,8 @@ from typing import Dict, Optional, Tuple
 import torch
 from torch import nn
 
-from mmcakd.models.utils import TeacherReader, align_to_grid
-from mmcakd.models.utils.teacher_reader import SUPPORTED
+from mmcakd.models.teachers import build_teacher_reader
+from mmcakd.models.utils import align_to_grid
 from mmcakd.registry import MODELS
 from .base import ModelCfg
 from .baseline import BaselineDistiller
@@ -60,13 +60,8 @@ class FitNetDistiller(BaselineDistiller):
         # Only h_T is used: no attention map is computed (the reader still
         # splits Q/K/V; for Swin that is one extra qkv linear on the last
         # grid).
-        try:
-            self.reader = TeacherReader(self.teacher, attention=None)
-        except TypeError:
-            raise TypeError(
-                f'teacher backbone {type(self.teacher.backbone).__name__} is '
-                f'not supported: FitNet reads the token map of {SUPPORTED}'
-            ) from None
+        self.reader = build_teacher_reader(self.teacher, tokens=True,
+                                           method='FitNet')
         feat = self.dry_run_shapes(self.input_size)
         if feat.dim() != 4:
             raise ValueError(f'student_stage={student_stage!r} outputs shape '

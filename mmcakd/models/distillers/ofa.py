@@ -149,9 +149,7 @@ class OFADistiller(LogitDistiller):
                 raise ValueError(f'stages: {tap.name!r} is not run by the '
                                  "student's backbone") from None
         with torch.no_grad():
-            emb_t = self.teacher.extract_feat(x, stage='pre_logits')
-        if isinstance(emb_t, (tuple, list)):  # DeiT: (cls, dist)
-            emb_t = emb_t[0]
+            emb_t = self.teacher_reader.pre_logits(x)
         last = last[-1] if isinstance(last, (tuple, list)) else last
         for tap, f in zip(self.stage_taps, feats):
             if f.dim() != 4:

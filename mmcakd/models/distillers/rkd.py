@@ -73,10 +73,7 @@ class RKDDistiller(BaselineDistiller):
     def teacher_embedding(self, inputs: torch.Tensor) -> torch.Tensor:
         """(B, C_T): the teacher's pre-logits features (DeiT: mean of its
         CLS and distillation tokens)."""
-        emb = self.teacher.extract_feat(inputs, stage='pre_logits')
-        if isinstance(emb, (tuple, list)):
-            emb = sum(emb) / len(emb)
-        return emb
+        return self.teacher_reader.pre_logits(inputs)
 
     def loss(self, inputs: torch.Tensor,
              data_samples: list) -> Dict[str, torch.Tensor]:

@@ -4,11 +4,9 @@ from .checkpoint import load_weights, read_state_dict
 from .feature_tap import FeatureTap, get_submodule
 from .seeded_random import SeededRandom
 from .sync_batch_norm import SyncBatchNormAnyDevice
-from .teacher_reader import TeacherFeatures, TeacherReader
 
 __all__ = [
     'Acceleration', 'compile_hook_free', 'align_to_grid', 'load_weights',
     'read_state_dict', 'FeatureTap',
-    'get_submodule', 'SeededRandom', 'SyncBatchNormAnyDevice',
-    'TeacherFeatures', 'TeacherReader'
+    'get_submodule', 'SeededRandom', 'SyncBatchNormAnyDevice'
 ]
