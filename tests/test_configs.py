@@ -46,6 +46,8 @@ def test_config_builds_its_model(path):
     if 'teacher_ckpt' in model_cfg:
         # No network here: the teacher's weights are tested elsewhere.
         model_cfg.teacher_ckpt = None
+    if isinstance(model_cfg.get('teacher'), dict):
+        model_cfg.teacher.pop('pretrained', None)  # timm's download
     model = MODELS.build(model_cfg)
     assert sum(p.numel() for p in model.parameters()) > 0
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):

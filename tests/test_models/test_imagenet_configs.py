@@ -111,3 +111,30 @@ def test_imagenet_baseline_config_trains_one_step(method, keys):
     assert set(log) == {'loss', 'loss_cls', 'num_labelled'} | keys
     assert all(torch.isfinite(torch.as_tensor(v)) for v in log.values())
     assert not torch.equal(before, first)
+
+
+def test_imagenet_timm_teacher_config_trains_one_step():
+    """The timm-teacher config: timm's ViT-B/16 fetched by timm itself
+    (pretrained=True, no teacher_ckpt), normalised as timm trained it; one
+    step at 64 px with random weights (no network here)."""
+    cfg = Config.fromfile(osp.join(
+        ROOT, 'configs', 'cakd', 'timm-vit-b16_resnet50_in1k.py'))
+    teacher = cfg.model.teacher
+    assert teacher.type == 'TimmClassifier' and teacher.pretrained is True
+    assert cfg.model.teacher_ckpt is None
+    assert cfg.model.data_preprocessor.mean == [127.5] * 3
+    assert cfg.train_cfg.max_epochs == 120
+    teacher.pretrained = False
+    teacher.img_size = 64
+    cfg.model.ramp = None
+    torch.manual_seed(0)
+    model = MODELS.build(model_config(cfg))
+    assert model.grid == (4, 4) and model.reader.prefix == 1
+    wrappers = build_optim_wrapper(model, cfg.optim_wrapper)
+    log = model.train_step(dict(
+        inputs=[torch.randint(0, 256, (3, 64, 64), dtype=torch.uint8)
+                for _ in range(2)],
+        data_samples=[DataSample().set_gt_label(i) for i in (3, 999)]),
+        wrappers)
+    assert {'loss_cls', 'loss_pca', 'loss_gl', 'loss_adv'} <= set(log)
+    assert all(torch.isfinite(torch.as_tensor(v)) for v in log.values())
