@@ -2,6 +2,10 @@
 # Multi-process testing with torchrun: tools/dist_test.sh CONFIG CHECKPOINT NPROC [ARGS]
 # Multi-node: set NNODES, NODE_RANK, MASTER_ADDR and PORT on every node.
 # On a machine without GPU the processes use the gloo backend on CPU.
+if [ $# -lt 3 ]; then
+    echo "usage: tools/dist_test.sh CONFIG CHECKPOINT NPROC [ARGS]" >&2
+    exit 2
+fi
 CONFIG=$1
 CHECKPOINT=$2
 NPROC=$3

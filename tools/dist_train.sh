@@ -2,6 +2,10 @@
 # Multi-process training with torchrun: tools/dist_train.sh CONFIG NPROC [ARGS]
 # Multi-node: set NNODES, NODE_RANK, MASTER_ADDR and PORT on every node.
 # On a machine without GPU the processes use the gloo backend on CPU.
+if [ $# -lt 2 ]; then
+    echo "usage: tools/dist_train.sh CONFIG NPROC [ARGS]" >&2
+    exit 2
+fi
 CONFIG=$1
 NPROC=$2
 NNODES=${NNODES:-1}

@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # Slurm testing: tools/slurm_test.sh PARTITION JOB_NAME CONFIG CHECKPOINT [ARGS]
 # GPUS (total tasks), GPUS_PER_NODE, CPUS_PER_TASK and SRUN_ARGS from the env.
+if [ $# -lt 4 ]; then
+    echo "usage: tools/slurm_test.sh PARTITION JOB_NAME CONFIG CHECKPOINT [ARGS]" >&2
+    exit 2
+fi
 set -x
 PARTITION=$1
 JOB_NAME=$2

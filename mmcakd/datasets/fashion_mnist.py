@@ -1,5 +1,6 @@
 """Fashion-MNIST with a held-apart validation split and low-data subsets."""
 import os.path as osp
+import warnings
 from typing import List
 
 import numpy as np
@@ -105,7 +106,13 @@ class FashionMNISTSplit(FashionMNIST):
         return True
 
     def load_data_list(self) -> List[dict]:
-        data_list = super().load_data_list()
+        with warnings.catch_warnings():
+            # mmpretrain's reader makes tensors of the read-only file bytes
+            # and copies them at once; torch warns about the read-only view.
+            warnings.filterwarnings(
+                'ignore', message='The given NumPy array is not writable',
+                category=UserWarning)
+            data_list = super().load_data_list()
         if self.subset == 'test':
             return data_list
         labels = np.array([int(info['gt_label']) for info in data_list])

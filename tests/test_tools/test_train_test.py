@@ -120,3 +120,23 @@ def test_nan_loss_stops_training_and_keeps_last_good_checkpoint(
     good = torch.load(work_dir / 'iter_1.pth', weights_only=True)
     assert all(torch.isfinite(v).all() for v in good['state_dict'].values()
                if v.is_floating_point())
+
+
+@pytest.mark.parametrize('script,args', [
+    ('dist_train.sh', ['cfg.py']),
+    ('dist_test.sh', ['cfg.py', 'ckpt.pth']),
+    ('slurm_train.sh', ['partition', 'job', 'cfg.py']),
+    ('slurm_test.sh', ['partition', 'job', 'cfg.py']),
+])
+def test_launch_scripts_print_their_usage(script, args):
+    """Too few arguments: the usage line, exit 2, nothing launched."""
+    out = subprocess.run(['bash', osp.join(ROOT, 'tools', script), *args],
+                         capture_output=True, text=True)
+    assert out.returncode == 2
+    assert out.stderr == f'usage: tools/{script} ' + {
+        'dist_train.sh': 'CONFIG NPROC [ARGS]\n',
+        'dist_test.sh': 'CONFIG CHECKPOINT NPROC [ARGS]\n',
+        'slurm_train.sh': 'PARTITION JOB_NAME CONFIG WORK_DIR [ARGS]\n',
+        'slurm_test.sh': 'PARTITION JOB_NAME CONFIG CHECKPOINT [ARGS]\n',
+    }[script]
+    assert out.stdout == ''
