@@ -43,3 +43,18 @@ def test_installing_the_project_keeps_the_installed_torch(tmp_path):
     installs = [i['metadata']['name'] for i in
                 json.loads(report.read_text())['install']]
     assert installs == ['mmcakd']
+
+
+def test_the_two_import_and_read_warnings_are_gone_and_no_other(data_root):
+    """mmcv-lite's deformable-attention warning and torch's read-only MNIST
+    warning are filtered at their source (an error under -W error here);
+    any other UserWarning still reaches the user."""
+    code = (
+        'import warnings; import mmcakd; import mmpretrain.models; '
+        'from mmcakd.datasets import FashionMNISTSplit; '
+        f'FashionMNISTSplit(data_root={data_root!r}, split="test", '
+        'pipeline=[]); warnings.warn("still shown")')
+    out = subprocess.run([PYTHON, '-W', 'error::UserWarning', '-c', code],
+                         capture_output=True, text=True, cwd=ROOT)
+    assert out.returncode == 1
+    assert out.stderr.strip().splitlines()[-1] == 'UserWarning: still shown'
