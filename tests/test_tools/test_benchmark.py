@@ -4,6 +4,11 @@ import json
 import os.path as osp
 import subprocess
 
+import torch
+from mmengine.config import Config
+
+from mmcakd.registry import MODELS
+from mmcakd.utils import register_all_modules
 from ..conftest import PYTHON, ROOT, run_tool
 
 TOOL = 'tools/benchmarks/fashion_mnist.py'
@@ -31,6 +36,7 @@ def tiny_benchmark(tmp_path,
 
 
 def test_runs_skips_finished_and_reports(tmp_path, data_root):
+    register_all_modules()
     config = tiny_benchmark(tmp_path)
     args = [PYTHON, TOOL, config, '--methods', 'alone', 'cakd_no_mrt',
             '--seeds', '0', '1']
@@ -62,7 +68,18 @@ def test_runs_skips_finished_and_reports(tmp_path, data_root):
     assert (out / 'results.png').stat().st_size > 10000
     table = (out / 'results.md').read_text()
     assert 'student alone' in table and 'CAKD w/o MRT' in table
-    assert not list(out.glob('runs/*/*/*.pth'))  # weights not kept
+    # Of the weights, only each run's student is kept, as a plain
+    # checkpoint of the student's own config.
+    kept = sorted(p.relative_to(out) for p in out.glob('runs/*/*/*.pth'))
+    assert [str(p) for p in kept] == [
+        f'runs/{m}/seed{s}/student.pth' for m in ('alone', 'cakd_no_mrt')
+        for s in (0, 1)]
+    alone, = {r['config'] for r in results['runs'] if r['method'] == 'alone'}
+    student_config = Config.fromfile(osp.join(ROOT, alone))
+    for path in kept:
+        student = MODELS.build(student_config.model)
+        state = torch.load(out / path, weights_only=True)['state_dict']
+        student.load_state_dict(state, strict=True)
 
     # Started again: nothing is trained twice, the tables are the same.
     again = run_tool(args, timeout=900)

@@ -34,6 +34,9 @@ from typing import Dict, List
 
 from mmengine.config import Config
 
+from mmcakd.utils.student_checkpoint import (extract_student,
+                                             save_atomically, weights_only)
+
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DEFAULT = osp.join(ROOT, 'configs', 'benchmarks', 'fashion_mnist.py')
 SPLITS = ('val', 'test', 'noisy', 'held_out', 'seen')
@@ -147,8 +150,7 @@ def last_epoch_diagnostics(run_dir: str) -> Dict[str, float]:
 
 def evaluate(run: dict, bench: Config, run_dir: str) -> dict:
     """Clean and noisy test accuracy of the run's last checkpoint."""
-    with open(osp.join(run_dir, 'last_checkpoint')) as f:
-        checkpoint = f.read().strip()
+    checkpoint = robust_checkpoint(run_dir)
     out = osp.join(run_dir, 'robustness')
     options = ['test_dataloader.num_workers=0'] + [
         f'{k}={cli_value(v)}' for k, v in bench.get('eval_options',
@@ -172,6 +174,22 @@ def evaluate(run: dict, bench: Config, run_dir: str) -> dict:
                              f'{run_dir}/eval.out')
     with open(osp.join(out, 'robustness.json')) as f:
         return json.load(f)
+
+
+def robust_checkpoint(run_dir: str) -> str:
+    """The run's last checkpoint (what was evaluated)."""
+    with open(osp.join(run_dir, 'last_checkpoint')) as f:
+        return f.read().strip()
+
+
+def keep_student(run: dict, checkpoint: str, run_dir: str) -> None:
+    """``<run_dir>/student.pth``: the student of ``checkpoint`` as a plain
+    mmpretrain checkpoint, loaded by the student's own config."""
+    # A distiller (or the views wrapper) holds the classifier as `student`.
+    cfg = Config.fromfile(osp.join(ROOT, run['config']))
+    student = (extract_student(checkpoint) if 'student' in cfg.model else
+               weights_only(checkpoint))
+    save_atomically(student, osp.join(run_dir, 'student.pth'))
 
 
 def run_one(name: str, bench: Config, seed: int, out_dir: str) -> dict:
@@ -201,11 +219,14 @@ def run_one(name: str, bench: Config, seed: int, out_dir: str) -> dict:
             test=robust['clean'], noisy=robust['mean_corrupted'],
             held_out=robust['mean_held_out'], seen=robust['mean_seen'],
             families=robust['families'], corrupted=robust['corrupted'])
+        # The student's weights are kept (tens of kB: seed 0's are
+        # committed as the model zoo's, with train.out); the run's
+        # checkpoints are not.
+        keep_student(run, robust_checkpoint(run_dir), run_dir)
     with open(done, 'w') as f:
         json.dump(result, f, indent=2)
-    # The weights are not kept (a few MB a run); the result and logs are.
     for file in os.listdir(run_dir):
-        if file.endswith('.pth'):
+        if file.endswith('.pth') and file != 'student.pth':
             os.remove(osp.join(run_dir, file))
     scores = '  '.join(f'{key} {result[key]:.2f}'
                        for key in SPLITS if result.get(key) is not None)

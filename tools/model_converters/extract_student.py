@@ -10,36 +10,9 @@ With ``--config`` (the student's config), the keys and shapes are checked
 against the model it builds before anything is written.
 """
 import argparse
-import os
-import os.path as osp
 import sys
 
-import torch
-
-PREFIX = 'student.'
-
-
-def extract(src: str) -> dict:
-    """The student-only checkpoint of the distiller checkpoint ``src``."""
-    from mmcakd.utils import load_checkpoint_file
-
-    # Missing, empty, a directory, text, another format, truncated, unsafe.
-    checkpoint = load_checkpoint_file(src, 'checkpoint')
-    state = checkpoint.get('state_dict') if isinstance(checkpoint,
-                                                       dict) else None
-    student = {
-        k[len(PREFIX):]: v
-        for k, v in (state or {}).items() if k.startswith(PREFIX)
-    }
-    if not student:
-        raise ValueError(f'{src}: not a distiller checkpoint (no '
-                         f'`{PREFIX}*` weights in its state_dict); expected '
-                         'a checkpoint written by tools/train.py with a '
-                         'distiller config')
-    meta = dict(checkpoint.get('meta', {}))
-    meta['extracted_from'] = osp.basename(src)
-    return dict(state_dict=student, meta=meta)
-
+from mmcakd.utils.student_checkpoint import extract_student, save_atomically
 
 def check_against_config(checkpoint: dict, config: str) -> None:
     from mmengine.config import Config
@@ -63,15 +36,13 @@ def main() -> int:
     parser.add_argument('--config', help="the student's own config, to check")
     args = parser.parse_args()
     try:
-        student = extract(args.checkpoint)
+        student = extract_student(args.checkpoint)
         if args.config:
             check_against_config(student, args.config)
     except (FileNotFoundError, IsADirectoryError, ValueError) as e:
         print(f'error: {e}', file=sys.stderr)
         return 1
-    os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
-    torch.save(student, args.out + '.part')
-    os.replace(args.out + '.part', args.out)
+    save_atomically(student, args.out)
     print(f'wrote {args.out} ({len(student["state_dict"])} tensors)')
     return 0
 
