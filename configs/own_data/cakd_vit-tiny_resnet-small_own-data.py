@@ -1,0 +1,56 @@
+# docs/own_data.md, step 4: CAKD (the default form chosen on validation in
+# the unlabelled regime) from the teacher of step 2 into a small ResNet, on
+# the labelled folder plus the flat folder of unlabelled images (no CE
+# there; every distillation term uses them).
+_base_ = [
+    '../_base_/distillers/cakd.py',
+    '../_base_/datasets/own-data.py',
+    '../_base_/default_runtime.py',
+]
+
+model = dict(
+    # The teacher's config (its `model` is used) and the weights of step 2.
+    teacher='configs/own_data/vit-tiny_own-data.py',
+    teacher_ckpt='work_dirs/vit-tiny_own-data/epoch_5.pth',
+    # Any mmpretrain classifier: here the benchmark's 44k-parameter ResNet
+    # (one input channel, 10 classes).
+    student='configs/_base_/models/resnet-small_fashion-mnist.py',
+    # Step 3 (tools/analysis_tools/show_stages.py): the teacher's grid is
+    # 7x7 at 28 px, as the student's layer3.
+    student_stage='backbone.layer3',
+    logit=dict(form='kl', temperature=4.0, loss_weight=0.9),
+    ce_weight=0.1,
+    mrt=None,
+)
+
+train_dataloader = dict(
+    dataset=dict(
+        _delete_=True,
+        type='PartiallyLabelledDataset',
+        labelled_fraction=1.0,  # keep every label there is
+        dataset=dict(
+            type='ConcatDataset',
+            ignore_keys=['classes'],
+            datasets=[
+                dict(type='CustomDataset', data_root='data/own',
+                     data_prefix='train',
+                     pipeline={{_base_.train_pipeline}}),
+                dict(type='CustomDataset', data_root='data/own',
+                     data_prefix='unlabelled', with_label=False,
+                     pipeline={{_base_.train_pipeline}}),
+            ])))
+
+optim_wrapper = dict(
+    student=dict(
+        optimizer=dict(type='SGD', lr=0.05, momentum=0.9, nesterov=True,
+                       weight_decay=5e-4)))
+max_epochs = 10
+param_scheduler = dict(
+    student=dict(type='CosineAnnealingLR', by_epoch=True, T_max=max_epochs,
+                 convert_to_iter_based=True),
+    discriminator=[])
+train_cfg = dict(max_epochs=max_epochs, val_interval=5)
+val_cfg = dict()
+test_cfg = dict()
+default_hooks = dict(logger=dict(interval=10),
+                     checkpoint=dict(interval=max_epochs))
