@@ -10,11 +10,11 @@ _base_ = [
 
 model = dict(
     # The teacher's config (its `model` is used) and the weights of step 2.
-    teacher='configs/own_data/vit-tiny_own-data.py',
+    teacher='{{ fileDirname }}/vit-tiny_own-data.py',
     teacher_ckpt='work_dirs/vit-tiny_own-data/epoch_5.pth',
     # Any mmpretrain classifier: here the benchmark's 44k-parameter ResNet
     # (one input channel, 10 classes).
-    student='configs/_base_/models/resnet-small_fashion-mnist.py',
+    student='{{ fileDirname }}/../_base_/models/resnet-small_fashion-mnist.py',
     # Step 3 (tools/analysis_tools/show_stages.py): the teacher's grid is
     # 7x7 at 28 px, as the student's layer3.
     student_stage='backbone.layer3',
