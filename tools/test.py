@@ -16,6 +16,7 @@ from mmcakd.utils import (exit_on_user_error, finish_distributed,
                           init_distributed, load_checkpoint_file, load_config,
                           register_all_modules, set_dataloader_defaults,
                           set_work_dir)
+from mmcakd.utils.runner_fields import check_test_fields
 
 
 def parse_args() -> argparse.Namespace:
@@ -72,6 +73,7 @@ def build_runner(args: argparse.Namespace) -> Runner:
             dict(type='TeacherAccuracy', topk=(1, ))
         ]
     set_dataloader_defaults(cfg, training=False)
+    check_test_fields(cfg)
     init_distributed(cfg)
     if args.out and not args.out.endswith(('.pkl', '.pickle')):
         raise ValueError(f'--out {args.out!r}: use a .pkl file')

@@ -18,16 +18,7 @@ def check_runner_fields(cfg: Config) -> None:
     check_types(cfg)
     check_randomness(cfg.get('randomness'))
     for name in DATALOADERS:
-        loader = cfg.get(name)
-        if not isinstance(loader, dict):
-            continue
-        # mmengine takes the batch size from the loader or its batch_sampler.
-        sampler = loader.get('batch_sampler') or {}
-        if 'batch_size' in loader or 'batch_size' not in sampler:
-            check_int(loader.get('batch_size'), f'{name}.batch_size')
-        else:
-            check_int(sampler['batch_size'], f'{name}.batch_sampler.batch_size')
-        check_int(loader.get('num_workers', 0), f'{name}.num_workers', 0)
+        check_loader(cfg, name)
     length = check_schedule(cfg.get('train_cfg'))
     optim_wrapper = cfg.get('optim_wrapper')
     if isinstance(optim_wrapper, dict):
@@ -41,6 +32,29 @@ def check_runner_fields(cfg: Config) -> None:
         interval = hook.get('interval', -1)
         if interval != -1:
             check_int(interval, 'default_hooks.checkpoint.interval')
+
+
+def check_test_fields(cfg: Config) -> None:
+    """What ``tools/test.py`` reads: the test loader and the registry types
+    of the test evaluator, hooks and visualizer."""
+    check_types(cfg, only=('METRICS', 'HOOKS', 'VISUALIZERS', 'VISBACKENDS',
+                           'DATA_SAMPLERS', 'FUNCTIONS'),
+                loaders=('test_dataloader', ))
+    check_loader(cfg, 'test_dataloader')
+
+
+def check_loader(cfg: Config, name: str) -> None:
+    """The batch size and workers of the loader ``name``, if any."""
+    loader = cfg.get(name)
+    if not isinstance(loader, dict):
+        return
+    # mmengine takes the batch size from the loader or its batch_sampler.
+    sampler = loader.get('batch_sampler') or {}
+    if 'batch_size' in loader or 'batch_size' not in sampler:
+        check_int(loader.get('batch_size'), f'{name}.batch_size')
+    else:
+        check_int(sampler['batch_size'], f'{name}.batch_sampler.batch_size')
+    check_int(loader.get('num_workers', 0), f'{name}.num_workers', 0)
 
 
 def check_schedule(train_cfg: Optional[dict]) -> Optional[Tuple[str, int]]:
@@ -162,7 +176,8 @@ def check_randomness(randomness) -> None:
                          '[0, 2**31) or None (drawn at random)')
 
 
-def _typed(cfg: Config) -> Iterator[tuple]:
+def _typed(cfg: Config, loaders: Tuple[str, ...] = DATALOADERS
+           ) -> Iterator[tuple]:
     """(registry name, config dict with a ``type``, field) of every part the
     runner builds from the registries."""
     optim_wrapper = cfg.get('optim_wrapper')
@@ -191,7 +206,7 @@ def _typed(cfg: Config) -> Iterator[tuple]:
         yield 'VISUALIZERS', visualizer, 'visualizer'
         for i, backend in enumerate(visualizer.get('vis_backends') or []):
             yield 'VISBACKENDS', backend, f'visualizer.vis_backends[{i}]'
-    for name in DATALOADERS:
+    for name in loaders:
         loader = cfg.get(name)
         if isinstance(loader, dict):
             yield 'DATA_SAMPLERS', loader.get('sampler'), f'{name}.sampler'
@@ -200,7 +215,8 @@ def _typed(cfg: Config) -> Iterator[tuple]:
     yield 'MODEL_WRAPPERS', cfg.get('model_wrapper_cfg'), 'model_wrapper_cfg'
 
 
-def check_types(cfg: Config) -> None:
+def check_types(cfg: Config, only: Optional[Tuple[str, ...]] = None,
+                loaders: Tuple[str, ...] = DATALOADERS) -> None:
     """Every ``type`` the runner will look up is registered (mmcakd's
     registries and, through them, mmpretrain's and mmengine's), and
     ``log_level`` is a logging level."""
@@ -209,7 +225,9 @@ def check_types(cfg: Config) -> None:
         raise ValueError(f'log_level={level!r} is not a logging level; use '
                          "one of 'DEBUG', 'INFO', 'WARNING', 'ERROR'")
     scope = cfg.get('default_scope') or 'mmcakd'
-    for name, part, field in _typed(cfg):
+    for name, part, field in _typed(cfg, loaders):
+        if only is not None and name not in only:
+            continue
         kind = part.get('type') if isinstance(part, dict) else None
         if not isinstance(kind, str):
             continue  # absent, or a class given directly

@@ -140,3 +140,21 @@ def test_launch_scripts_print_their_usage(script, args):
         'slurm_test.sh': 'PARTITION JOB_NAME CONFIG CHECKPOINT [ARGS]\n',
     }[script]
     assert out.stdout == ''
+
+
+@pytest.mark.parametrize('option,words', [
+    ('test_dataloader.batch_size=0', 'test_dataloader.batch_size=0 must be'),
+    ('test_evaluator.type=Acuracy', "closest: Accuracy"),
+    ('test_dataloader.num_workers=-1', 'test_dataloader.num_workers=-1'),
+])
+def test_test_tool_reports_bad_test_fields_in_one_line(option, words):
+    """tools/test.py checks what it reads, as tools/train.py does: one line,
+    before the model is evaluated."""
+    out = subprocess.run(
+        [PYTHON, 'tools/test.py',
+         'configs/cakd/vit-tiny_resnet-small_fashion-mnist-1pct.py',
+         'checkpoints/vit-tiny_fashion-mnist.pth', '--cfg-options', option],
+        cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert out.returncode != 0
+    lines = [line for line in out.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and words in lines[0], out.stderr[-2000:]
