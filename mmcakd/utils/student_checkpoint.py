@@ -27,18 +27,21 @@ def extract_student(src: str) -> dict:
                          f'`{PREFIX}*` weights in its state_dict); expected '
                          'a checkpoint written by tools/train.py with a '
                          'distiller config')
-    meta = dict(checkpoint.get('meta', {}))
-    meta['extracted_from'] = osp.basename(src)
-    return dict(state_dict=student, meta=meta)
+    return _plain(student, checkpoint, src)
 
 
 def weights_only(src: str) -> dict:
     """A classifier's training checkpoint ``src`` without its optimizer and
     scheduler state: ``state_dict`` and ``meta``."""
     checkpoint = load_checkpoint_file(src, 'checkpoint')
+    return _plain(checkpoint['state_dict'], checkpoint, src)
+
+
+def _plain(state_dict: dict, checkpoint: dict, src: str) -> dict:
+    """``state_dict`` with ``checkpoint``'s meta and where it came from."""
     meta = dict(checkpoint.get('meta', {}))
     meta['extracted_from'] = osp.basename(src)
-    return dict(state_dict=checkpoint['state_dict'], meta=meta)
+    return dict(state_dict=state_dict, meta=meta)
 
 
 def save_atomically(checkpoint: dict, out: str) -> None:
