@@ -14,8 +14,9 @@ __all__ = [
     'RUNNERS', 'RUNNER_CONSTRUCTORS', 'LOOPS', 'HOOKS', 'LOG_PROCESSORS',
     'OPTIMIZERS', 'OPTIM_WRAPPERS', 'OPTIM_WRAPPER_CONSTRUCTORS',
     'PARAM_SCHEDULERS', 'DATASETS', 'DATA_SAMPLERS', 'TRANSFORMS', 'MODELS',
-    'MODEL_WRAPPERS', 'WEIGHT_INITIALIZERS', 'BATCH_AUGMENTS', 'TASK_UTILS', 'METRICS',
-    'EVALUATORS', 'VISUALIZERS', 'VISBACKENDS', 'TEACHER_READERS'
+    'MODEL_WRAPPERS', 'WEIGHT_INITIALIZERS', 'BATCH_AUGMENTS', 'TASK_UTILS',
+    'METRICS', 'EVALUATORS', 'VISUALIZERS', 'VISBACKENDS', 'TEACHER_READERS',
+    'PROJECTORS'
 ]
 
 
@@ -60,3 +61,9 @@ VISBACKENDS = _child('VISBACKENDS')
 # grid and last-block Q/K/V), one file per family in mmcakd.models.teachers.
 TEACHER_READERS = Registry(
     'teacher reader', scope='mmcakd', locations=['mmcakd.models.teachers'])
+
+# mmcakd's own: CAKD's projectors, each mapping what it reads from the
+# student into a teacher space where its loss compares them (one file per
+# projector in mmcakd.models.projectors; ``model.projectors`` of a config).
+PROJECTORS = Registry(
+    'projector', scope='mmcakd', locations=['mmcakd.models.projectors'])

@@ -74,10 +74,13 @@ def test_fashion_mnist_cakd_default_is_the_choice_made_on_val():
     default = model('vit-tiny_resnet-tiny_fashion-mnist.py')
     paper = model('cakd-paper_vit-tiny_resnet-tiny_fashion-mnist.py')
     release = model('cakd-release_vit-tiny_resnet-tiny_fashion-mnist.py')
-    assert default.logit == dict(form='mse', loss_weight=1.0)
+    assert default.projectors.logit.loss == dict(
+        type='LogitLoss', form='mse', loss_weight=1.0)
     assert default.mrt is None
-    for key in ('teacher', 'teacher_ckpt', 'student', 'student_stage', 'pca',
-                'gl'):
+    for key in ('teacher', 'teacher_ckpt', 'student', 'student_stage'):
         assert default[key] == paper[key], key
-    assert 'logit' not in paper and paper.mrt is not None
-    assert release.pca.target == 'map' and release.ramp.max_weight == 0.2
+    for key in ('pca', 'gl'):
+        assert default.projectors[key] == paper.projectors[key], key
+    assert 'logit' not in paper.projectors and paper.mrt is not None
+    assert release.projectors.pca.target == 'map'
+    assert release.ramp.max_weight == 0.2

@@ -28,6 +28,13 @@ _cakd = f'configs/cakd/cakd-paper_{_pair}'
 # The project's default CAKD config for this pair, chosen on the validation
 # split among the paper form, the release form and the variants below.
 _default = f'configs/cakd/{_pair}'
+# The release's logit term (MSE on the logits, weight 1) added to a config.
+_logit_mse = {
+    'model.projectors.logit.type': 'LogitProjector',
+    'model.projectors.logit.loss.type': 'LogitLoss',
+    'model.projectors.logit.loss.form': 'mse',
+    'model.projectors.logit.loss.loss_weight': 1.0,
+}
 # name: config, extra --cfg-options, label for tables and charts.
 methods = dict(
     alone=dict(
@@ -40,12 +47,13 @@ methods = dict(
     ofa=dict(config=f'configs/ofa/ofa_{_pair}', label='OFA-KD'),
     cakd=dict(config=_cakd, label='CAKD, paper form'),
     cakd_no_pca=dict(
-        config=_cakd, options={'model.pca': None}, label='CAKD w/o PCA'),
+        config=_cakd, options={'model.projectors.pca': None},
+        label='CAKD w/o PCA'),
     # MRT's discriminator judges the GL projector's tokens, so without GL
     # there is no MRT either.
     cakd_no_gl=dict(
         config=_cakd,
-        options={'model.gl': None, 'model.mrt': None},
+        options={'model.projectors.gl': None, 'model.mrt': None},
         label='CAKD w/o GL (and MRT)'),
     cakd_no_mrt=dict(
         config=_cakd, options={'model.mrt': None}, label='CAKD w/o MRT'),
@@ -61,12 +69,11 @@ methods = dict(
     # The paper form plus the release's logit term (MSE on the logits, 1).
     cakd_logit=dict(
         config=_cakd,
-        options={'model.logit.form': 'mse', 'model.logit.loss_weight': 1.0},
+        options=_logit_mse,
         label='CAKD + logit MSE'),
     cakd_logit_no_mrt=dict(
         config=_cakd,
-        options={'model.logit.form': 'mse', 'model.logit.loss_weight': 1.0,
-                 'model.mrt': None},
+        options=dict(_logit_mse, **{'model.mrt': None}),
         label='CAKD + logit MSE w/o MRT'),
     # Geometric views shown to the teacher too (token n = the same place).
     cakd_geometric=dict(
@@ -79,7 +86,8 @@ methods = dict(
     cakd_default=dict(config=_default,
                       label='CAKD default (chosen on val)'),
     logit_mse=dict(
-        config=_default, options={'model.pca': None, 'model.gl': None},
+        config=_default,
+        options={'model.projectors.pca': None, 'model.projectors.gl': None},
         label='logit MSE alone (default w/o PCA, GL)'),
     # The best of configs/benchmarks/fashion_mnist_cakd_search.py on the
     # validation split (seed 0): the student's layer2 (14x14, 8 channels,

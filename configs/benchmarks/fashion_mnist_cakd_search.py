@@ -29,9 +29,9 @@ methods = dict(
     weights_x4=dict(
         config=_cakd,
         options={
-            'model.pca.attn_weight': 0.8,
-            'model.pca.vv_weight': 0.2,
-            'model.gl.loss_weight': 0.2,
+            'model.projectors.pca.loss.attn_weight': 0.8,
+            'model.projectors.pca.loss.vv_weight': 0.2,
+            'model.projectors.gl.loss.loss_weight': 0.2,
             'model.mrt.adv_weight': 0.2,
         },
         label='weights x4'),
@@ -50,5 +50,7 @@ methods = dict(
         config=_cakd, options={'model.student_stage': 'backbone.layer2'},
         label='student layer2'),
     # Substitute fewer teacher elements in the partial cross attention.
-    p25=dict(config=_cakd, options={'model.pca.p': 0.25}, label='PCA p 0.25'),
+    p25=dict(
+        config=_cakd, options={'model.projectors.pca.p': 0.25},
+        label='PCA p 0.25'),
 )

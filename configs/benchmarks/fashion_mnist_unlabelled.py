@@ -26,7 +26,8 @@ out_dir = 'benchmarks/fashion_mnist_unlabelled'
 _pair = 'vit-tiny_resnet-small_fashion-mnist-1pct.py'
 _cakd = f'configs/cakd/{_pair}'
 _views = {'model.views.prob': 0.5}
-_mse = {'model.logit.form': 'mse', 'model.logit.loss_weight': 1.0,
+_mse = {'model.projectors.logit.loss.form': 'mse',
+        'model.projectors.logit.loss.loss_weight': 1.0,
         'model.ce_weight': 1.0}
 # name: config, extra --cfg-options, label for tables and charts. The
 # first rows are those of the two goals (alone, logit KD, CAKD, its MRT and
@@ -60,13 +61,16 @@ methods = dict(
     rkd=dict(config=f'configs/rkd/rkd_{_pair}', label='RKD'),
     ofa=dict(config=f'configs/ofa/ofa_{_pair}', label='OFA-KD'),
     cakd_no_pca=dict(
-        config=_cakd, options={'model.pca': None}, label='CAKD w/o PCA'),
+        config=_cakd, options={'model.projectors.pca': None},
+        label='CAKD w/o PCA'),
     cakd_no_gl=dict(
-        config=_cakd, options={'model.gl': None}, label='CAKD w/o GL'),
+        config=_cakd, options={'model.projectors.gl': None},
+        label='CAKD w/o GL'),
     # The logit term alone (CAKD w/o PCA and GL): what the feature terms
     # add beside it.
     cakd_logit_only=dict(
-        config=_cakd, options={'model.pca': None, 'model.gl': None},
+        config=_cakd,
+        options={'model.projectors.pca': None, 'model.projectors.gl': None},
         label='CAKD w/o PCA, GL (logit MSE)'),
     dkd_views=dict(config=f'configs/dkd/dkd_{_pair}', options=_views,
                    label='DKD + views'),

@@ -19,7 +19,12 @@ model = dict(
     teacher_ckpt='checkpoints/vit-tiny_fashion-mnist.pth',
     student='{{ fileDirname }}/../_base_/models/resnet-small_fashion-mnist.py',
     student_stage='backbone.layer3',
-    logit=dict(form='kl', temperature=4.0, loss_weight=0.9),
+    projectors=dict(
+        logit=dict(
+            type='LogitProjector',
+            loss=dict(
+                type='LogitLoss', form='kl', temperature=4.0,
+                loss_weight=0.9))),
     ce_weight=0.1,
     mrt=None,
 )

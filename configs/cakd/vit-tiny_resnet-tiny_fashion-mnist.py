@@ -8,4 +8,9 @@
 # `mrt=dict()` back (the paper form's) for robustness to noise and contrast.
 _base_ = './cakd-paper_vit-tiny_resnet-tiny_fashion-mnist.py'
 
-model = dict(logit=dict(form='mse', loss_weight=1.0), mrt=None)
+model = dict(
+    projectors=dict(
+        logit=dict(
+            type='LogitProjector',
+            loss=dict(type='LogitLoss', form='mse', loss_weight=1.0))),
+    mrt=None)

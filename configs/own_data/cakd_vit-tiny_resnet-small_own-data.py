@@ -18,7 +18,12 @@ model = dict(
     # Step 3 (tools/analysis_tools/show_stages.py): the teacher's grid is
     # 7x7 at 28 px, as the student's layer3.
     student_stage='backbone.layer3',
-    logit=dict(form='kl', temperature=4.0, loss_weight=0.9),
+    projectors=dict(
+        logit=dict(
+            type='LogitProjector',
+            loss=dict(
+                type='LogitLoss', form='kl', temperature=4.0,
+                loss_weight=0.9))),
     ce_weight=0.1,
     mrt=None,
 )

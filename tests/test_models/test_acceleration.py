@@ -57,7 +57,7 @@ def distiller(accel, **model):
                  fused_optimizer=False, attention='sdpa',
                  onednn_linear=False)
     cfg.model.accel = dict(plain, **accel)
-    cfg.model.update(model)
+    cfg.merge_from_dict({f'model.{k}': v for k, v in model.items()})
     torch.manual_seed(0)
     return MODELS.build(model_config(cfg))
 
@@ -125,8 +125,8 @@ def test_bf16_teacher_is_close_and_predicts_the_same(reference, kernel):
 
 def test_short_cakd_run_reaches_the_same_losses(data_root):
     batch = fashion_images(data_root, 32)
-    options = dict(mrt=dict(views=None, d_interval=1), gl=dict(dropout=0.0),
-                   pca=dict(p=0.0))
+    options = dict(mrt=dict(views=None, d_interval=1),
+                   projectors=dict(gl=dict(dropout=0.0), pca=dict(p=0.0)))
     # Every switch this CPU can honour (the bf16 teacher where it is
     # native).
     fast = BF16 if torch.ops.mkldnn._is_mkldnn_bf16_supported() else FP32
@@ -145,8 +145,8 @@ def test_short_cakd_run_reaches_the_same_losses(data_root):
 def test_conv_layout_trains_the_student_the_same(data_root):
     # channels_last='conv': the student's convolutions only, in fp32.
     batch = fashion_images(data_root, 32)
-    options = dict(mrt=dict(views=None, d_interval=1), gl=dict(dropout=0.0),
-                   pca=dict(p=0.0))
+    options = dict(mrt=dict(views=None, d_interval=1),
+                   projectors=dict(gl=dict(dropout=0.0), pca=dict(p=0.0)))
     runs = []
     for layout in (False, 'conv'):
         model = distiller(dict(channels_last=layout), **options).train()

@@ -257,7 +257,8 @@ def test_teacher_attention_paper_and_block():
 
 def test_teacher_relation_only_when_the_vv_term_is_on():
     inputs = batch()
-    for pca, wanted in ((dict(), True), (dict(vv_weight=0.0), False)):
+    for pca, wanted in ((dict(), True),
+                        (dict(loss=dict(vv_weight=0.0)), False)):
         model = distiller(pca=pca).train()
         assert model.reader.relation is wanted
         t = model.run_teacher(

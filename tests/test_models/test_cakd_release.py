@@ -104,12 +104,13 @@ def test_class_token_is_read_from_the_teacher(teacher, size):
     if isinstance(expected, tuple):  # DeiT: (cls, dist)
         expected = expected[0]
     torch.testing.assert_close(t.cls, expected)
-    assert model.cls_proj.proj.out_features == expected.shape[-1]
-    assert model.cls_proj.proj.in_features == 32  # the student's GAP
+    assert model.cls_token.proj.out_features == expected.shape[-1]
+    assert model.cls_token.proj.in_features == 32  # the student's GAP
 
 
 def test_release_terms_reach_the_student_and_projection():
-    model = distiller(logit=dict(form='mse'), cls_token=dict(loss_weight=1.0),
+    model = distiller(logit=dict(loss=dict(form='mse')),
+                      cls_token=dict(loss=dict(loss_weight=1.0)),
                       mrt=None).train()
     data = model.data_preprocessor(batch(), True)
     losses = model(**data, mode='loss')
@@ -121,7 +122,7 @@ def test_release_terms_reach_the_student_and_projection():
     assert losses['loss_logit'].item() == pytest.approx(
         F.mse_loss(z_s, z_t).item(), rel=1e-5)
     losses['loss_cls_token'].backward()
-    assert model.cls_proj.proj.weight.grad.abs().sum() > 0
+    assert model.cls_token.proj.weight.grad.abs().sum() > 0
     assert model.student.backbone.layer3[0].conv1.weight.grad.abs().sum() > 0
     assert all(p.grad is None for p in model.teacher.parameters())
 
@@ -274,9 +275,7 @@ def test_release_preset_builds_every_release_choice():
     from mmengine.config import Config
     cfg = Config.fromfile('configs/_base_/distillers/cakd_release.py').model
     cfg = cfg.to_dict()
-    cfg.pop('type')
-    model = distiller(**{k: v for k, v in cfg.items()
-                         if k in ('pca', 'logit', 'cls_token', 'ramp')},
+    model = distiller(projectors=cfg['projectors'], ramp=cfg['ramp'],
                       mrt=dict(cfg['mrt'], d_interval=2))
     assert model.pca.target == 'map' and model.reader.attention == 'map'
     assert model.pca.p == 0.0  # the release has no substitution
@@ -313,14 +312,20 @@ def test_class_token_term_refused_without_class_token_or_pre_logits():
 @pytest.mark.parametrize('kwargs,field', [
     (dict(mrt=dict(views=dict(teacher_view='left'))),
      r"mrt\.views\.teacher_view='left'"),
-    (dict(pca=dict(target='outputs')), r"pca\.target='outputs'"),
-    (dict(logit=dict(loss_weight=-1)), r'logit\.loss_weight=-1'),
-    (dict(logit=dict(form='l1')), r"logit\.form='l1'"),
-    (dict(logit=dict(temperature=0)), r'logit\.temperature=0'),
-    (dict(cls_token=dict(loss_weight=-0.5)), r'cls_token\.loss_weight'),
-    (dict(cls_token=dict(weight=1)), 'cls_token: unknown option'),
-    (dict(cls_token=dict(loss_weight=True)), r'cls_token\.loss_weight'),
-    (dict(logit=dict(scale=2)), 'logit: unknown option'),
+    (dict(pca=dict(target='outputs')),
+     r"projectors\.pca\.target='outputs'"),
+    (dict(logit=dict(loss=dict(loss_weight=-1))),
+     r'projectors\.logit\.loss\.loss_weight=-1'),
+    (dict(logit=dict(loss=dict(form='l1'))),
+     r"projectors\.logit\.loss\.form='l1'"),
+    (dict(logit=dict(loss=dict(temperature=0))),
+     r'projectors\.logit\.loss\.temperature=0'),
+    (dict(cls_token=dict(loss=dict(loss_weight=-0.5))),
+     r'projectors\.cls_token\.loss\.loss_weight'),
+    (dict(cls_token=dict(weight=1)), 'projectors.cls_token: unknown option'),
+    (dict(cls_token=dict(loss=dict(loss_weight=True))),
+     r'projectors\.cls_token\.loss\.loss_weight'),
+    (dict(logit=dict(scale=2)), 'projectors.logit: unknown option'),
     (dict(pca=dict(target='map', teacher_attn='block')), 'teacher_attn'),
     (dict(ramp=dict(max_weight=0.2, by_epoch='yes')), r'ramp\.by_epoch'),
     (dict(ramp=dict(begin=0, end=5, max_weight=-0.2)), r'ramp\.max_weight'),

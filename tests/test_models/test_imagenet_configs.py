@@ -55,7 +55,7 @@ def test_imagenet_release_config_is_the_release_preset():
         ROOT, 'configs', '_base_', 'distillers', 'cakd_release.py'))
     paper = Config.fromfile(
         osp.join(ROOT, 'configs', 'cakd', 'vit-b16_resnet50_in1k.py'))
-    for key in ('pca', 'gl', 'mrt', 'logit', 'cls_token', 'ramp'):
+    for key in ('projectors', 'mrt', 'ramp'):
         assert cfg.model[key] == preset.model[key], key
     for key in ('teacher', 'teacher_ckpt', 'student', 'student_stage'):
         assert cfg.model[key] == paper.model[key], key
@@ -65,8 +65,8 @@ def test_imagenet_release_config_is_the_release_preset():
     cfg.model.input_size = (3, 64, 64)
     torch.manual_seed(0)
     model = MODELS.build(model_config(cfg))
-    assert model.cls_proj.proj.in_features == 2048  # ResNet-50's GAP
-    assert model.cls_proj.proj.out_features == 768  # ViT-B's class token
+    assert model.cls_token.proj.in_features == 2048  # ResNet-50's GAP
+    assert model.cls_token.proj.out_features == 768  # ViT-B's class token
     losses = model(**model.data_preprocessor(dict(
         inputs=[torch.randint(0, 256, (3, 64, 64), dtype=torch.uint8)
                 for _ in range(2)],

@@ -165,7 +165,7 @@ def test_pca_conv_layout_changes_nothing(batch, channels,
 
 def test_pca_rejects_p_outside_unit_interval():
     for p in (-0.1, 1.5):
-        with pytest.raises(ValueError, match=r'pca\.p'):
+        with pytest.raises(ValueError, match=r'^p='):
             PCAProjector(4, 8, 2, p=p)
 
 
@@ -195,3 +195,48 @@ def test_align_pools_the_longer_axis_and_upsamples_the_shorter():
         mixed,
         torch.nn.functional.interpolate(
             out, size=(7, 6), mode='bilinear', align_corners=False))
+
+
+def test_a_new_projector_is_one_registered_class():
+    """What docs/new_models.md shows: a projector of one's own is one
+    registered class and a config entry; MRT judges its tokens."""
+    from torch import nn
+
+    from mmcakd.engine import DistillerOptimWrapperConstructor
+    from mmcakd.models.projectors import BaseProjector
+    from mmcakd.registry import PROJECTORS
+    from .tiny import batch, distiller, projectors
+
+    @PROJECTORS.register_module()
+    class ConvTokenProjector(BaseProjector):
+        targets = ('tokens', )
+        gives_tokens = True
+        default_loss = dict(type='GLLoss', loss_weight=0.05)
+
+        def __init__(self, in_channels, embed_dims):
+            super().__init__()
+            self.conv = nn.Conv2d(in_channels, embed_dims, 1)
+
+        @classmethod
+        def shape_args(cls, student, teacher):
+            return dict(in_channels=student.shape[1],
+                        embed_dims=teacher.tokens.shape[-1])
+
+        def forward(self, feat):
+            return self.conv(feat).flatten(2).transpose(1, 2)
+
+    try:
+        model = distiller(projectors=dict(
+            projectors(gl=None), conv=dict(type='ConvTokenProjector')))
+        assert model.conv.conv.in_channels == 32  # the student's layer3
+        assert model.conv.conv.out_channels == 32  # the teacher's width
+        wrappers = DistillerOptimWrapperConstructor(dict(
+            student=dict(optimizer=dict(type='SGD', lr=0.1)),
+            discriminator=dict(optimizer=dict(type='Adam', lr=1e-3))))(model)
+        before = model.conv.conv.weight.detach().clone()
+        log = model.train_step(batch(), wrappers)
+        log = model.train_step(batch(seed=1), wrappers)
+        assert {'loss_pca', 'loss_conv', 'loss_adv', 'loss_disc'} <= set(log)
+        assert not torch.equal(before, model.conv.conv.weight)
+    finally:
+        PROJECTORS.module_dict.pop('ConvTokenProjector')

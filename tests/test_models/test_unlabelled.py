@@ -13,11 +13,12 @@ from mmpretrain.structures import DataSample
 from mmcakd.models.losses import UNLABELLED, LabelledOnlyLoss
 from mmcakd.registry import MODELS
 from .test_baselines import DP, METHODS
-from .tiny import resnet, vit
+from .tiny import projectors, resnet, vit
 
 CAKD = dict(type='CAKDDistiller', student_stage='backbone.layer3',
-            mrt=dict(d_interval=2), logit=dict(form='mse'),
-            cls_token=dict())
+            mrt=dict(d_interval=2),
+            projectors=projectors(logit=dict(loss=dict(form='mse')),
+                                  cls_token=dict()))
 ALL = dict({k: v[0] for k, v in METHODS.items()}, cakd=CAKD)
 LABELLED = torch.tensor([True, False, True, False])
 

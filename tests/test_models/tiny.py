@@ -57,12 +57,50 @@ def resnet(classes=5, width=8):
                   in_channels=4 * width))
 
 
+# CAKD's projectors as configs/_base_/distillers/cakd.py sets them.
+PROJECTORS = dict(
+    pca=dict(type='PCAProjector', p=0.5, teacher_attn='paper',
+             loss=dict(type='PCALoss', attn_weight=0.2, vv_weight=0.05)),
+    gl=dict(type='GLProjector', group_size=4, dropout=0.1,
+            loss=dict(type='GLLoss', loss_weight=0.05)),
+    logit=None,
+    cls_token=None)
+# What an entry switched on by a test starts from.
+RELEASE = dict(
+    logit=dict(type='LogitProjector', loss=dict(type='LogitLoss')),
+    cls_token=dict(type='ClassTokenProjector',
+                   loss=dict(type='ClassTokenLoss')))
+
+
+def projectors(**entries):
+    """PROJECTORS with ``entries`` merged in as a config's ``_base_``
+    would merge them: None switches one off, a dict updates its options
+    (and ``loss`` its loss's)."""
+    out = copy.deepcopy(PROJECTORS)
+    for name, cfg in entries.items():
+        if cfg is None:
+            out[name] = None
+            continue
+        base = copy.deepcopy(out.get(name) or RELEASE.get(name) or {})
+        cfg = dict(cfg)
+        base.setdefault('loss', {}).update(cfg.pop('loss', {}))
+        base.update(cfg)
+        out[name] = base
+    return out
+
+
 def distiller(teacher=None, student=None, stage='backbone.layer3', **kwargs):
+    """A tiny CAKD distiller. Keywords named after a projector (``pca``,
+    ``gl``, ``logit``, ``cls_token``) are :func:`projectors` entries; the
+    rest are the distiller's own."""
+    entries = {name: kwargs.pop(name) for name in PROJECTORS
+               if name in kwargs}
     cfg = dict(
         type='CAKDDistiller',
         teacher=teacher or vit(),
         student=student or resnet(),
         student_stage=stage,
+        projectors=projectors(**entries),
         mrt=dict(d_interval=2),
         data_preprocessor=dict(num_classes=5, mean=[0.0], std=[1.0]))
     cfg.update(kwargs)

@@ -21,8 +21,9 @@ def config_without_random_parts(tmp_path) -> str:
     path = tmp_path / 'cakd_sync.py'
     path.write_text(
         f"_base_ = '{osp.join(ROOT, CAKD)}'\n"
-        f'model = dict(student={student!r}, pca=dict(p=0.0), '
-        'gl=dict(dropout=0.0), mrt=dict(views=None, d_interval=1))\n'
+        f'model = dict(student={student!r}, projectors=dict('
+        'pca=dict(p=0.0), gl=dict(dropout=0.0)), '
+        'mrt=dict(views=None, d_interval=1))\n'
         # Plain order: shuffling differs between 1 and 2 ranks only in how
         # indices are dealt, but a fixed order makes the batches obvious.
         "train_dataloader = dict(sampler=dict(shuffle=False))\n")

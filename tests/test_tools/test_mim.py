@@ -62,13 +62,14 @@ def test_mim_train_and_test_from_another_folder(site, tmp_path, data_root):
 def test_a_config_inherits_mmcakd_configs_by_package(site, tmp_path):
     (tmp_path / 'mine.py').write_text(
         "_base_ = 'mmcakd::cakd/vit-tiny_resnet-tiny_fashion-mnist.py'\n"
-        'model = dict(gl=dict(group_size=2))\n')
+        'model = dict(projectors=dict(gl=dict(group_size=2)))\n')
     proc = run([PYTHON, '-c',
                 # mmengine reads `pkg::` configs of the packages it knows;
                 # importing mmcakd adds it (tools/train.py does).
                 'import mmcakd; from mmengine.config import Config; '
                 "m = Config.fromfile('mine.py').model; "
-                'print(m.type, m.gl.group_size, m.student_stage)'],
+                'print(m.type, m.projectors.gl.group_size, '
+                'm.student_stage)'],
                site, tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert proc.stdout.split() == ['CAKDDistiller', '2', 'backbone.layer3']

@@ -23,6 +23,7 @@ import torch.nn.functional as F
 from mmengine.config import Config, DictAction
 from mmengine.runner import load_checkpoint
 
+from mmcakd.models.projectors import GLProjector, PCAProjector
 from mmcakd.models.utils import align_to_grid
 from mmcakd.registry import MODELS
 from mmcakd.utils import model_config, register_all_modules
@@ -79,9 +80,14 @@ def main() -> int:
     except (TypeError, ValueError) as e:
         print(f'error: {args.config}: {e}', file=sys.stderr)
         return 1
-    if getattr(model, 'pca', None) is None or model.gl is None:
-        print(f'error: {args.config}: needs both pca and gl enabled',
-              file=sys.stderr)
+    # The projectors shown, by their class (a config names them freely).
+    pca = next((m for m in model.children() if isinstance(m, PCAProjector)),
+               None)
+    gl = next((m for m in model.children() if isinstance(m, GLProjector)),
+              None)
+    if pca is None or gl is None:
+        print(f'error: {args.config}: needs a PCAProjector and a '
+              'GLProjector among model.projectors', file=sys.stderr)
         return 1
     load_checkpoint(model, args.checkpoint, map_location='cpu', strict=True)
     model.eval()
@@ -101,8 +107,8 @@ def main() -> int:
         t = model.reader(inputs)
         model.student(inputs, mode='tensor')
         feat = align_to_grid(model.student_tap.pop(), t.grid)
-        q_s, k_s, _ = model.pca.project(feat)
-        h_s = model.gl(feat)
+        q_s, k_s, _ = pca.project(feat)
+        h_s = gl(feat)
     gh, gw = t.grid
     row, col = args.query or (gh // 2, gw // 2)
     if not (0 <= row < gh and 0 <= col < gw):

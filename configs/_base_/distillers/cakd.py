@@ -3,8 +3,15 @@
 # student and student_stage, and the student's optimizer.
 model = dict(
     type='CAKDDistiller',
-    pca=dict(p=0.5, attn_weight=0.2, vv_weight=0.05, teacher_attn='paper'),
-    gl=dict(group_size=4, dropout=0.1, loss_weight=0.05),
+    # Built in this order from the PROJECTORS registry; each adds
+    # loss_<name> (docs/cakd_config.md). `None` switches one off.
+    projectors=dict(
+        pca=dict(
+            type='PCAProjector', p=0.5, teacher_attn='paper',
+            loss=dict(type='PCALoss', attn_weight=0.2, vv_weight=0.05)),
+        gl=dict(
+            type='GLProjector', group_size=4, dropout=0.1,
+            loss=dict(type='GLLoss', loss_weight=0.05))),
     mrt=dict(
         views=dict(prob=0.5),
         adv_weight=0.05,

@@ -17,9 +17,14 @@
 _base_ = ['./cakd.py']
 
 model = dict(
-    pca=dict(target='map', p=0.0),
+    projectors=dict(
+        pca=dict(target='map', p=0.0),
+        logit=dict(
+            type='LogitProjector',
+            loss=dict(type='LogitLoss', form='mse', loss_weight=1.0)),
+        cls_token=dict(
+            type='ClassTokenProjector',
+            loss=dict(type='ClassTokenLoss', loss_weight=1.0))),
     mrt=dict(views=dict(teacher_view='same')),
-    logit=dict(form='mse', loss_weight=1.0),
-    cls_token=dict(loss_weight=1.0),
     ramp=dict(begin=25, end=75, max_weight=0.2, by_epoch=True),
 )

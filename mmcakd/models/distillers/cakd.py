@@ -1,16 +1,18 @@
 """CAKD: cross-architecture knowledge distillation (Liu et al., ACCV 2022)."""
-from typing import Dict, Optional, Tuple
+import inspect
+from typing import Dict, List, Optional, Tuple
 
 import torch
 from mmengine.optim import OptimWrapperDict
 from torch.func import functional_call
 
-from mmcakd.utils.checks import (check_int, check_number,
-                                        check_options)
-from mmcakd.models.teachers import build_teacher_reader
+from mmcakd.models.projectors import BaseProjector
+from mmcakd.models.teachers import TeacherFeatures, build_teacher_reader
 from mmcakd.models.utils import FeatureTap, align_to_grid
-from mmcakd.registry import MODELS
+from mmcakd.registry import MODELS, PROJECTORS
+from mmcakd.utils.checks import check_int, check_number, check_options
 from .base import BaseDistiller, ModelCfg
+from .baseline import build_loss
 
 
 @MODELS.register_module()
@@ -49,29 +51,24 @@ class CAKDDistiller(BaseDistiller):
             see :class:`BaseDistiller`.
         student_stage (str): The student module tapped, e.g.
             ``'backbone.layer4'`` (ResNet-50 for Swin-T, 7x7 at 224 px).
-        pca (dict, optional): ``p`` (0.5), ``attn_weight`` (0.2),
-            ``vv_weight`` (0.05), ``target`` (``'output'``: the paper's
-            attention outputs; ``'map'``: the release's score maps
-            Q K^T / sqrt(d)), ``teacher_attn`` (for ``'output'``:
-            ``'paper'``, Eq. 2 on the patch tokens; ``'block'``, the
-            teacher's real last-block attention, ViT/DeiT only; see
-            :class:`TeacherReader`).
-        gl (dict, optional): ``group_size`` (4), ``dropout`` (0.1),
-            ``loss_weight`` (0.05).
+        projectors (dict): ``name -> dict(type=..., loss=dict(type=...),
+            **options)`` (or None to switch one off), built in this order
+            from the ``PROJECTORS`` registry, each logged as
+            ``loss_<name>``; see :class:`BaseProjector`. The paper's are
+            ``pca=dict(type='PCAProjector', p, target, teacher_attn,
+            loss=dict(type='PCALoss', attn_weight, vv_weight))`` and
+            ``gl=dict(type='GLProjector', group_size, dropout,
+            loss=dict(type='GLLoss', loss_weight))``; the release adds
+            ``logit=dict(type='LogitProjector', loss=dict(type='LogitLoss',
+            form, temperature, loss_weight))`` and
+            ``cls_token=dict(type='ClassTokenProjector',
+            loss=dict(type='ClassTokenLoss', loss_weight))``.
         mrt (dict, optional): ``views`` (MultiViewGenerator kwargs, with
             ``teacher_view``; or None for no views), ``adv_weight`` (lambda,
             0.05), ``adv_form`` (``'non_saturating'`` or ``'minimax'``),
             ``d_interval`` (5), ``discriminator`` (TokenDiscriminator
-            kwargs).
-        logit (dict, optional): The release's logit term,
-            :class:`LogitLoss` kwargs: ``form`` (``'mse'``, the release, or
-            ``'kl'``), ``temperature``, ``loss_weight`` (release: 1).
-            ``None`` (default): off.
-        cls_token (dict, optional): The release's class-token term:
-            ``loss_weight`` (release: 1) of MSE between a linear projection
-            of the student's pooled feature (its head's input) and the
-            teacher's class token (or pooled pre-logit feature).
-            ``None`` (default): off.
+            kwargs). The discriminator judges the tokens of the projector
+            that gives them (GL), and is built right after it.
         ce_weight (float): Weight of the student's CE (paper: 1; logit KD's
             published recipe uses 1 - alpha = 0.1 beside its KL term).
         ramp (dict, optional): The distillation weight w(t):
@@ -89,11 +86,8 @@ class CAKDDistiller(BaseDistiller):
                  student: ModelCfg,
                  student_stage: str,
                  teacher_ckpt: Optional[str] = None,
-                 pca: Optional[dict] = dict(),
-                 gl: Optional[dict] = dict(),
+                 projectors: Optional[dict] = None,
                  mrt: Optional[dict] = dict(),
-                 logit: Optional[dict] = None,
-                 cls_token: Optional[dict] = None,
                  ce_weight: float = 1.0,
                  ramp: Optional[dict] = None,
                  input_size: Optional[Tuple[int, int, int]] = None,
@@ -106,132 +100,154 @@ class CAKDDistiller(BaseDistiller):
                              "distil into, e.g. 'backbone.layer3'")
         super().__init__(teacher, student, teacher_ckpt, student_stage,
                          eval_teacher, data_preprocessor, init_cfg, accel)
-        pca = None if pca is None else dict(pca)
-        vv_weight = None if pca is None else check_number(
-            pca.pop('vv_weight', 0.05), 'pca.vv_weight')
-        target = None if pca is None else pca.pop('target', 'output')
-        attention = None if pca is None else pca.pop('teacher_attn', 'paper')
-        if target == 'map':
-            if attention == 'block':
-                raise ValueError("pca.teacher_attn='block' applies to "
-                                 "target='output'; target='map' reads the "
-                                 "teacher's score maps")
-            attention = 'map'
+        self.views = self.discriminator = self.adv_loss = None
+        self.d_interval = 1
+        specs = self._projector_specs(projectors)
+        if mrt is not None and not any(cls.gives_tokens
+                                       for _, cls, _, _, _ in specs):
+            raise ValueError(
+                'mrt needs a projector that gives tokens (gl): the '
+                'discriminator judges them; set mrt=None or enable one')
+        options = dict(attention=None, relation=False, cls_token=False)
+        for name, _, _, _, asks in specs:
+            for key, value in asks.items():
+                if options.get(key) not in (None, False, value):
+                    raise ValueError(
+                        f'projectors.{name}: asks the teacher for '
+                        f'{key}={value!r}, another projector for '
+                        f'{options[key]!r}')
+                options[key] = value
         self.reader = build_teacher_reader(
             self.teacher,
             tokens=True,
             method='CAKD',
-            attention=attention,
             kernel=self.accel.attention_kernel,
-            relation=bool(vv_weight),
-            cls_token=cls_token is not None)
-        if mrt is not None and gl is None:
-            raise ValueError('mrt needs gl: the discriminator judges the GL '
-                             'projector\'s tokens; set mrt=None or enable gl')
-        if ((logit is not None or cls_token is not None)
-                and not hasattr(self.student, 'head')):
-            raise ValueError('student: the logit and cls_token terms need an '
-                             'mmpretrain classifier with a `head`')
-        self.logit_tap = (FeatureTap(self.student, 'head', 'logit')
-                          if logit is not None else None)
-        self.pooled_tap = (FeatureTap(self.student, 'head', 'cls_token',
-                                      inputs=True)
-                           if cls_token is not None else None)
-        shapes = self._read_shapes(input_size)
-        c_s, c_t, heads, grid = shapes['stage']
-        self.grid = grid
+            **options)
+        self.taps = dict(stage=self.student_tap)
+        for name, cls, _, _, _ in specs:
+            if cls.student_input not in self.taps:
+                self.taps[cls.student_input] = self._student_tap(
+                    cls.student_input, f'projectors.{name}')
+        student_inputs, t = self._dry_run(input_size)
+        self.grid = t.grid
 
-        self.pca = self.pca_loss = None
-        if pca is not None:
-            self.pca = MODELS.build(
-                dict(type='PCAProjector', in_channels=c_s, embed_dims=c_t,
-                     num_heads=heads, p=pca.pop('p', 0.5),
-                     kernel=self.accel.attention_kernel, target=target))
-            self.pca_loss = MODELS.build(
-                dict(type='PCALoss',
-                     attn_weight=check_number(
-                         pca.pop('attn_weight', 0.2), 'pca.attn_weight'),
-                     vv_weight=vv_weight))
-            self._no_extra(pca, 'pca')
-
-        self.gl = self.gl_loss = None
-        if gl is not None:
-            gl = dict(gl)
-            self.gl = MODELS.build(
-                dict(type='GLProjector', in_channels=c_s, embed_dims=c_t,
-                     grid=grid, group_size=gl.pop('group_size', 4),
-                     dropout=gl.pop('dropout', 0.1)))
-            self.gl_loss = MODELS.build(
-                dict(type='GLLoss', loss_weight=check_number(
-                    gl.pop('loss_weight', 0.05), 'gl.loss_weight')))
-            self._no_extra(gl, 'gl')
-
-        self.discriminator = self.adv_loss = None
-        self.d_interval = 1
-        if mrt is not None:
-            mrt = dict(mrt)
-            # MRT's views are the module every method can train with
-            # (BaseDistiller.views), built here, after the projectors and
-            # before the discriminator, so that every part starts from the
-            # weights it had before the baselines took views too.
-            self.views = self.build_views(mrt.pop('views', dict()),
-                                          'mrt.views')
-            # Student steps per discriminator step (default 5).
-            self.d_interval = check_int(mrt.pop('d_interval', 5),
-                                        'mrt.d_interval')
-            discriminator = dict(mrt.pop('discriminator', dict()))
-            check_options(discriminator, ('hidden_channels', ),
-                          'mrt.discriminator')
-            self.discriminator = MODELS.build(
-                dict(type='TokenDiscriminator', in_channels=c_t,
-                     field='mrt.discriminator', **discriminator))
-            self.adv_loss = MODELS.build(
-                dict(type='AdversarialLoss',
-                     loss_weight=check_number(
-                         mrt.pop('adv_weight', 0.05), 'mrt.adv_weight'),
-                     form=mrt.pop('adv_form', 'non_saturating')))
-            self._no_extra(mrt, 'mrt')
-
-        self.logit_loss = None
-        if logit is not None:
-            logit = dict(logit)
-            unknown = sorted(set(logit) -
-                             {'form', 'temperature', 'loss_weight'})
-            if unknown:
-                raise ValueError(f'logit: unknown option(s) {unknown}; '
-                                 'expected form, temperature, loss_weight')
+        # name -> (student input, teacher inputs, targets, gives tokens):
+        # read in every step (a projector may sit in a DDP wrapper).
+        self.projector_io: Dict[str, tuple] = {}
+        for name, cls, cfg, loss, _ in specs:
+            field = f'projectors.{name}'
             try:
-                self.logit_loss = MODELS.build(dict(type='LogitLoss', **logit))
+                shapes = cls.shape_args(student_inputs[cls.student_input], t)
             except ValueError as err:
-                raise ValueError(f'logit.{err}') from None
-
-        self.cls_proj = self.cls_token_loss = None
-        if cls_token is not None:
-            cls_token = dict(cls_token)
-            c_pool, c_cls = shapes['cls_token']
-            self.cls_proj = MODELS.build(
-                dict(type='ClassTokenProjector', in_channels=c_pool,
-                     embed_dims=c_cls))
-            self.cls_token_loss = MODELS.build(
-                dict(type='ClassTokenLoss', loss_weight=check_number(
-                    cls_token.pop('loss_weight', 1.0),
-                    'cls_token.loss_weight')))
-            self._no_extra(cls_token, 'cls_token')
+                raise ValueError(f'{field}: {err}') from None
+            given = sorted(set(cfg) & set(shapes))
+            if given:
+                raise ValueError(f'{field}: {given} are read from the '
+                                 'models; leave them out')
+            try:
+                projector = PROJECTORS.build(dict(cfg, **shapes))
+            except ValueError as err:  # a bad option, named by its path
+                raise ValueError(f'{field}.{err}') from None
+            self.add_module(name, projector)
+            self.add_module(f'{name}_loss', loss)
+            self.projector_io[name] = (cls.student_input, cls.teacher_inputs,
+                                       cls.targets, cls.gives_tokens)
+            if (cls.gives_tokens and mrt is not None
+                    and self.discriminator is None):
+                self._build_mrt(dict(mrt), t.tokens.shape[-1])
         self.ce_weight = check_number(ce_weight, 'ce_weight')
         self.ramp = self.check_ramp(ramp)
         # Student steps taken: the discriminator's update phase, saved with
         # the model so that a resumed run keeps it.
         self.register_buffer('num_steps', torch.zeros((), dtype=torch.long))
 
-    @staticmethod
-    def _no_extra(cfg: dict, field: str) -> None:
-        if cfg:
-            raise ValueError(f'{field}: unknown option(s) {sorted(cfg)}')
+    def _projector_specs(self, projectors: Optional[dict]) -> List[tuple]:
+        """(name, class, options, built loss, what it asks of the teacher's
+        reader) of every enabled entry, in the config's order; a bad entry
+        is a ValueError naming it."""
+        if not isinstance(projectors, dict) or not any(
+                cfg is not None for cfg in projectors.values()):
+            raise ValueError(
+                'projectors: CAKD needs at least one, e.g. '
+                "dict(gl=dict(type='GLProjector')) "
+                '(configs/_base_/distillers/cakd.py)')
+        specs = []
+        for name, cfg in projectors.items():
+            if cfg is None:
+                continue
+            field = f'projectors.{name}'
+            if not isinstance(cfg, dict) or 'type' not in cfg:
+                raise ValueError(f'{field} must be a dict with a `type` (a '
+                                 f'registered projector) or None, got {cfg!r}')
+            cls = PROJECTORS.get(cfg['type'])
+            if cls is None or not issubclass(cls, BaseProjector):
+                raise ValueError(
+                    f'{field}.type={cfg["type"]!r} is not a registered '
+                    f'projector ({", ".join(sorted(PROJECTORS.module_dict))})'
+                    '; docs/new_models.md shows how to add one')
+            if hasattr(self, name) or hasattr(self, f'{name}_loss'):
+                raise ValueError(f'{field}: {name!r} is taken by the '
+                                 'distiller; name the projector otherwise')
+            cfg = dict(cfg)
+            # A loss without a type (or none) is the projector's default
+            # loss with those options.
+            loss = cfg.pop('loss', {})
+            if isinstance(loss, dict) and 'type' not in loss:
+                loss = dict(cls.default_loss, **loss)
+            loss = build_loss(loss, f'{field}.loss')
+            known = set(inspect.signature(cls).parameters)
+            unknown = sorted(set(cfg) - {'type'} - known)
+            if unknown:
+                raise ValueError(f'{field}: unknown option(s) {unknown}; '
+                                 f'{cfg["type"]} takes {sorted(known)}')
+            try:
+                asks = cls.reader_options(cfg, loss)
+            except ValueError as err:
+                raise ValueError(f'{field}.{err}') from None
+            specs.append((name, cls, cfg, loss, asks))
+        return specs
 
-    def _read_shapes(self, input_size) -> Dict[str, tuple]:
-        """From one dry forward of both: ``stage`` (C_S, C_T, heads,
-        (H_T, W_T)) and, with the cls_token term, ``cls_token`` (C_pool,
-        C_cls)."""
+    def _student_tap(self, kind: str, field: str) -> FeatureTap:
+        """A tap on the student's head: its output (``'logits'``) or its
+        input (``'pooled'``)."""
+        if kind not in ('logits', 'pooled'):
+            raise ValueError(f'{field}: student_input={kind!r} must be '
+                             "'stage', 'logits' or 'pooled'")
+        if not hasattr(self.student, 'head'):
+            raise ValueError(f'student: {field} reads the student\'s {kind}; '
+                             'it needs an mmpretrain classifier with a `head`')
+        return FeatureTap(self.student, 'head', field,
+                          inputs=kind == 'pooled')
+
+    def _build_mrt(self, mrt: dict, channels: int) -> None:
+        """MRT's views (the module every method can train with,
+        BaseDistiller.views), its discriminator over ``channels``-wide
+        tokens and the adversarial loss. Built right after the projector
+        whose tokens D judges, so that every part keeps the initial weights
+        it had when the projectors were fixed attributes."""
+        self.views = self.build_views(mrt.pop('views', dict()), 'mrt.views')
+        # Student steps per discriminator step (default 5).
+        self.d_interval = check_int(mrt.pop('d_interval', 5),
+                                    'mrt.d_interval')
+        discriminator = dict(mrt.pop('discriminator', dict()))
+        check_options(discriminator, ('hidden_channels', ),
+                      'mrt.discriminator')
+        self.discriminator = MODELS.build(
+            dict(type='TokenDiscriminator', in_channels=channels,
+                 field='mrt.discriminator', **discriminator))
+        self.adv_loss = MODELS.build(
+            dict(type='AdversarialLoss',
+                 loss_weight=check_number(
+                     mrt.pop('adv_weight', 0.05), 'mrt.adv_weight'),
+                 form=mrt.pop('adv_form', 'non_saturating')))
+        if mrt:
+            raise ValueError(f'mrt: unknown option(s) {sorted(mrt)}')
+
+    def _dry_run(self, input_size) -> Tuple[Dict[str, torch.Tensor],
+                                            TeacherFeatures]:
+        """One dry forward of both for a batch of 2: each tapped student
+        input (the stage map aligned to the teacher's grid) and the
+        teacher's features."""
         input_size = self.resolve_input_size(input_size)
         patch = self.teacher_reader.patch_size()
         if any(s % p for s, p in zip(input_size[1:], patch)):
@@ -252,58 +268,40 @@ class CAKDDistiller(BaseDistiller):
             raise ValueError(f'student_stage={self.student_tap.name!r} '
                              f'outputs shape {tuple(feat.shape)}; CAKD needs '
                              'a (B, C, H, W) feature map')
-        shapes = dict(stage=(feat.shape[1], t.tokens.shape[-1], t.q.shape[1],
-                             t.grid))
-        if self.logit_tap is not None:
-            k_s = self.logit_tap.pop().shape[-1]
-            if k_s != t.logits.shape[-1]:
-                raise ValueError(
-                    f'logit: the student predicts {k_s} classes, the '
-                    f'teacher {t.logits.shape[-1]}; the logit term needs '
-                    'the same classes (set logit=None)')
-        if self.pooled_tap is not None:
-            pooled = self.pooled_tap.pop()
-            if pooled.dim() != 2:
-                raise ValueError(
-                    'cls_token: the student\'s head receives shape '
-                    f'{tuple(pooled.shape)}, not a pooled (B, C) feature; '
-                    'give the student a pooling neck (GlobalAveragePooling)')
-            shapes['cls_token'] = (pooled.shape[1], t.cls.shape[-1])
-        return shapes
+        inputs = {kind: tap.pop() for kind, tap in self.taps.items()
+                  if kind != 'stage'}
+        inputs['stage'] = align_to_grid(feat, t.grid)
+        return inputs, t
 
     def _losses(self, inputs: torch.Tensor, data_samples: list
                 ) -> Tuple[Dict[str, torch.Tensor], dict]:
         """The student's loss terms, and what the D update and the
         diagnostics need: ``real`` h_T, ``fake`` h'_S and ``fake_logits``
         D(h'_S) (with MRT)."""
-        for tap in (self.logit_tap, self.pooled_tap):
-            if tap is not None:  # nothing left from a predict call
+        for kind, tap in self.taps.items():
+            if kind != 'stage':  # nothing left from a predict call
                 tap.clear()
         views, teacher_in = self.view_inputs(inputs)
         t = self.run_teacher(self.reader, teacher_in)
         # CE is computed on what the student sees.
         losses = self.student_losses(views, data_samples)
-        feat = align_to_grid(self.student_tap.pop(), t.grid)
+        student = {kind: tap.pop() for kind, tap in self.taps.items()}
+        student['stage'] = align_to_grid(student['stage'], t.grid)
         w = self.distill_weight()
         extras = {}
-        if self.pca is not None:
-            attn_s, v_s = self.pca(feat, t.qkv)
-            losses['loss_pca'] = w * self.pca_loss(attn_s, v_s, t.attn,
-                                                   t.relation)
-        if self.gl is not None:
-            h_s = self.gl(feat)
-            losses['loss_gl'] = w * self.gl_loss(h_s, t.tokens)
-            if self.discriminator is not None:
-                fake_logits = self._judge_frozen(h_s)
+        for name, (kind, t_inputs, targets,
+                   gives_tokens) in self.projector_io.items():
+            out = getattr(self, name)(student[kind],
+                                      *(getattr(t, f) for f in t_inputs))
+            out = out if isinstance(out, tuple) else (out, )
+            losses[f'loss_{name}'] = w * getattr(self, f'{name}_loss')(
+                *out, *(getattr(t, f) for f in targets))
+            if gives_tokens and self.discriminator is not None and \
+                    not extras:
+                fake_logits = self._judge_frozen(out[0])
                 losses['loss_adv'] = w * self.adv_loss(fake_logits)
-                extras = dict(real=t.tokens, fake=h_s,
+                extras = dict(real=t.tokens, fake=out[0],
                               fake_logits=fake_logits.detach())
-        if self.logit_loss is not None:
-            losses['loss_logit'] = w * self.logit_loss(self.logit_tap.pop(),
-                                                       t.logits)
-        if self.cls_proj is not None:
-            losses['loss_cls_token'] = w * self.cls_token_loss(
-                self.cls_proj(self.pooled_tap.pop()), t.cls)
         return losses, extras
 
     def _judge_frozen(self, tokens: torch.Tensor) -> torch.Tensor:

@@ -4,6 +4,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from mmcakd.registry import MODELS
+from mmcakd.utils.checks import check_number
 
 
 @MODELS.register_module()
@@ -16,7 +17,7 @@ class GLLoss(nn.Module):
 
     def __init__(self, loss_weight: float = 1.0) -> None:
         super().__init__()
-        self.loss_weight = loss_weight
+        self.loss_weight = check_number(loss_weight, 'loss_weight')
 
     def forward(self, tokens_s: torch.Tensor,
                 tokens_t: torch.Tensor) -> torch.Tensor:

@@ -7,6 +7,7 @@ from torch import nn
 
 from mmcakd.models.utils.gram import value_relation
 from mmcakd.registry import MODELS
+from mmcakd.utils.checks import check_number
 
 
 @MODELS.register_module()
@@ -29,8 +30,8 @@ class PCALoss(nn.Module):
     def __init__(self, attn_weight: float = 1.0,
                  vv_weight: float = 1.0) -> None:
         super().__init__()
-        self.attn_weight = attn_weight
-        self.vv_weight = vv_weight
+        self.attn_weight = check_number(attn_weight, 'attn_weight')
+        self.vv_weight = check_number(vv_weight, 'vv_weight')
 
     def forward(self, attn_s: torch.Tensor, v_s: torch.Tensor,
                 attn_t: torch.Tensor,

@@ -1,16 +1,19 @@
 """Group-wise linear (GL) projector, paper Eqs. 5-6."""
 import math
+from typing import Dict
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from mmcakd.models.teachers import TeacherFeatures
+from mmcakd.registry import PROJECTORS
 from mmcakd.utils.checks import check_int, check_probability
-from mmcakd.registry import MODELS
+from .base import BaseProjector
 
 
-@MODELS.register_module()
-class GLProjector(nn.Module):
+@PROJECTORS.register_module()
+class GLProjector(BaseProjector):
     """Maps a student feature map, pixel by pixel, into the teacher's tokens.
 
     The (aligned) H x W grid is cut into ``group_size`` x ``group_size``
@@ -24,6 +27,10 @@ class GLProjector(nn.Module):
     multiple of g, cut into (G, g*g) blocks, multiplied by the stacked
     (G, C_S, C_T) weights, and un-padded. No Python loop over groups.
 
+    As a CAKD projector it reads the stage map; its loss (:class:`GLLoss`,
+    L_gl) compares h'_S with the teacher's tokens h_T, and MRT's
+    discriminator judges h'_S against h_T.
+
     Args:
         in_channels (int): C_S.
         embed_dims (int): C_T.
@@ -32,6 +39,10 @@ class GLProjector(nn.Module):
         dropout (float): Dropout on the input, default 0.1.
     """
 
+    targets = ('tokens', )
+    gives_tokens = True
+    default_loss = dict(type='GLLoss', loss_weight=0.05)
+
     def __init__(self,
                  in_channels: int,
                  embed_dims: int,
@@ -39,8 +50,8 @@ class GLProjector(nn.Module):
                  group_size: int = 4,
                  dropout: float = 0.1) -> None:
         super().__init__()
-        check_int(group_size, 'gl.group_size')
-        check_probability(dropout, 'gl.dropout')
+        check_int(group_size, 'group_size')
+        check_probability(dropout, 'dropout')
         self.grid = tuple(int(s) for s in grid)
         self.group_size = group_size
         self.groups_hw = tuple(math.ceil(s / group_size) for s in self.grid)
@@ -53,6 +64,13 @@ class GLProjector(nn.Module):
         bound = 1 / math.sqrt(in_channels)
         nn.init.uniform_(self.weight, -bound, bound)
         nn.init.uniform_(self.bias, -bound, bound)
+
+    @classmethod
+    def shape_args(cls, student: torch.Tensor,
+                   teacher: TeacherFeatures) -> Dict[str, object]:
+        """C_S from the stage map; C_T and the grid from the teacher."""
+        return dict(in_channels=student.shape[1],
+                    embed_dims=teacher.tokens.shape[-1], grid=teacher.grid)
 
     @property
     def num_groups(self) -> int:

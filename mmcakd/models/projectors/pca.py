@@ -1,5 +1,5 @@
 """Partially cross attention (PCA) projector, paper Eqs. 1-4."""
-from typing import Callable, Optional, Tuple
+from typing import Callable, Dict, Optional, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -7,13 +7,15 @@ from torch import nn
 from torch.autograd.function import once_differentiable
 
 from mmcakd.utils.checks import check_probability
+from mmcakd.models.teachers import TeacherFeatures
 from mmcakd.models.utils.gram import score_map
 from mmcakd.models.utils.seeded_random import SeededRandom
-from mmcakd.registry import MODELS
+from mmcakd.registry import PROJECTORS
+from .base import BaseProjector
 
 
-@MODELS.register_module()
-class PCAProjector(nn.Module):
+@PROJECTORS.register_module()
+class PCAProjector(BaseProjector):
     """Maps a student feature map into the teacher's attention space.
 
     Proj1 (Eq. 1) is three 3x3 convolutions giving Q_S, K_S, V_S with C_T
@@ -39,6 +41,10 @@ class PCAProjector(nn.Module):
     (``SeededRandom.bernoulli``), and :class:`PartialSubstitution` makes
     the choice and hands out Q, K, V per head.
 
+    As a CAKD projector it reads the stage map and the teacher's Q/K/V,
+    and its loss (:class:`PCALoss`, L_pca) compares its outputs with Attn_T
+    (or the teacher's score map) and V_T V_T^T / sqrt(d).
+
     Args:
         in_channels (int): C_S, channels of the (aligned) student map.
         embed_dims (int): C_T, the teacher's token width.
@@ -46,13 +52,21 @@ class PCAProjector(nn.Module):
         p (float): Substitution probability, in [0, 1]. Default 0.5.
         kernel (callable): The attention kernel, (q, k, v) ->
             softmax(q k^T / sqrt(d)) v (:mod:`mmcakd.models.utils.attention`;
-            the distiller passes its ``accel.attention``). Default torch's
+            ``accel.attention`` sets it). Default torch's
             ``scaled_dot_product_attention``.
         target (str): ``'output'`` (the paper's PCAttn_S, default) or
             ``'map'`` (the release's score map).
+        teacher_attn (str): For ``target='output'``, how the teacher's
+            Attn_T is computed: ``'paper'`` (Eq. 2 on the patch tokens,
+            default) or ``'block'`` (the teacher's real last-block
+            attention, ViT-family teachers only); see :class:`TeacherReader`.
     """
 
     TARGETS = ('output', 'map')
+    TEACHER_ATTN = ('paper', 'block')
+    teacher_inputs = ('qkv', )
+    targets = ('attn', 'relation')
+    default_loss = dict(type='PCALoss', attn_weight=0.2, vv_weight=0.05)
 
     def __init__(self,
                  in_channels: int,
@@ -60,15 +74,14 @@ class PCAProjector(nn.Module):
                  num_heads: int,
                  p: float = 0.5,
                  kernel: Callable = F.scaled_dot_product_attention,
-                 target: str = 'output') -> None:
+                 target: str = 'output',
+                 teacher_attn: str = 'paper') -> None:
         super().__init__()
-        if target not in self.TARGETS:
-            raise ValueError(f'pca.target={target!r} must be one of '
-                             f'{self.TARGETS} (the paper\'s attention '
-                             'outputs, or the release\'s score maps)')
+        self.check_form(target, teacher_attn)
         self.target = target
+        self.teacher_attn = teacher_attn
         # p: the probability of taking a teacher element (default 0.5).
-        p = check_probability(p, 'pca.p')
+        p = check_probability(p, 'p')
         if embed_dims % num_heads:
             raise ValueError(f'PCAProjector: embed_dims={embed_dims} is not '
                              f'divisible by num_heads={num_heads}')
@@ -77,6 +90,39 @@ class PCAProjector(nn.Module):
         self.qkv = nn.Conv2d(in_channels, 3 * embed_dims, 3, padding=1)
         self.random = SeededRandom()
         self.kernel = kernel
+
+    @classmethod
+    def check_form(cls, target: str, teacher_attn: str) -> None:
+        if target not in cls.TARGETS:
+            raise ValueError(f'target={target!r} must be one of '
+                             f'{cls.TARGETS} (the paper\'s attention '
+                             'outputs, or the release\'s score maps)')
+        if teacher_attn not in cls.TEACHER_ATTN:
+            raise ValueError(f'teacher_attn={teacher_attn!r} must be one of '
+                             f'{cls.TEACHER_ATTN}')
+        if target == 'map' and teacher_attn == 'block':
+            raise ValueError("teacher_attn='block' applies to "
+                             "target='output'; target='map' reads the "
+                             "teacher's score maps")
+
+    @classmethod
+    def reader_options(cls, cfg: dict, loss: nn.Module) -> Dict[str, object]:
+        """The teacher's Attn_T as ``target`` and ``teacher_attn`` ask
+        (its score map for ``'map'``), and V_T V_T^T / sqrt(d) when the
+        loss weighs the value relation."""
+        target = cfg.get('target', 'output')
+        teacher_attn = cfg.get('teacher_attn', 'paper')
+        cls.check_form(target, teacher_attn)
+        return dict(attention='map' if target == 'map' else teacher_attn,
+                    relation=bool(getattr(loss, 'vv_weight', 0)))
+
+    @classmethod
+    def shape_args(cls, student: torch.Tensor,
+                   teacher: TeacherFeatures) -> Dict[str, object]:
+        """C_S from the stage map; C_T and the heads from the teacher."""
+        return dict(in_channels=student.shape[1],
+                    embed_dims=teacher.tokens.shape[-1],
+                    num_heads=teacher.q.shape[1])
 
     def project_tokens(self, feat: torch.Tensor) -> torch.Tensor:
         """(B, C_S, H, W) -> (B, N, 3, heads, d): Q_S, K_S, V_S (Eq. 1)."""

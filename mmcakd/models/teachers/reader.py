@@ -130,7 +130,7 @@ class TeacherReader:
                  relation: bool = False,
                  cls_token: bool = False) -> None:
         if attention not in self.ATTENTION + (None, ):
-            raise ValueError(f'pca.teacher_attn={attention!r} must be one '
+            raise ValueError(f'teacher_attn={attention!r} must be one '
                              f'of {self.ATTENTION}')
         self.teacher = teacher
         self.attention = attention
@@ -143,7 +143,7 @@ class TeacherReader:
             return
         if attention == 'block' and not self.block_attention:
             raise ValueError(
-                f"pca.teacher_attn='block' reads a ViT's global attention; "
+                f"teacher_attn='block' reads a ViT's global attention; "
                 f"{self.describes}'s attention is windowed: use 'paper'")
         self._setup_tokens()
         if cls_token and not self.prefix:

@@ -256,14 +256,7 @@ class Acceleration:
         self._to_compile = [m for m, on in ((teacher, self.compile_teacher),
                                             (student, self.compile_student))
                             if on]
-        kernel = self.attention_kernel
-        for module in teacher.modules():
-            # mmpretrain's MultiheadAttention keeps its kernel in this
-            # attribute (a partial of the explicit one when qk_scale is set,
-            # which is left alone).
-            if getattr(module, 'scaled_dot_product_attention',
-                       None) in KERNELS:
-                module.scaled_dot_product_attention = kernel
+        self.use_attention_kernel(teacher)
         if self.channels_last:
             # The student's convolutions compute channels-last in either
             # mode (ChannelsLastConv2d, which also steers clear of a
@@ -275,14 +268,27 @@ class Acceleration:
             student.to(memory_format=torch.channels_last)
             student.register_forward_pre_hook(_to_channels_last)
 
+    def use_attention_kernel(self, model: nn.Module) -> None:
+        """Give every attention module of ``model`` the ``attention``
+        kernel: mmpretrain's MultiheadAttention keeps its kernel in
+        ``scaled_dot_product_attention`` (a partial of the explicit one
+        when qk_scale is set, which is left alone), the PCA projector in
+        ``kernel``."""
+        for module in model.modules():
+            for name in ('scaled_dot_product_attention', 'kernel'):
+                if getattr(module, name, None) in KERNELS:
+                    setattr(module, name, self.attention_kernel)
+
     def prepare(self, model: nn.Module) -> None:
         """Once, at the first teacher run (the distiller calls it), when
         every part of ``model`` (the distiller) is built and every hook is
-        in place: the oneDNN linear layers over all of it, then the
-        compilation of the teacher and student."""
+        in place: the attention kernel of every part, the oneDNN linear
+        layers over all of it, then the compilation of the teacher and
+        student."""
         if self._prepared:
             return
         self._prepared = True
+        self.use_attention_kernel(model)
         if self.onednn_linear:
             use_onednn_linear(model)
         if not self._to_compile:
