@@ -1,5 +1,4 @@
-from .base import BaseDistiller, build_classifier
-from .baseline import BaselineDistiller
+from .base import BaseDistiller, build_classifier, build_loss
 from .cakd import CAKDDistiller
 from .fitnet import FitNetDistiller
 from .logit import LogitDistiller
@@ -7,7 +6,7 @@ from .ofa import ExitBranches, OFADistiller
 from .rkd import RKDDistiller
 
 __all__ = [
-    'BaseDistiller', 'BaselineDistiller', 'CAKDDistiller', 'ExitBranches',
-    'FitNetDistiller', 'LogitDistiller', 'OFADistiller', 'RKDDistiller',
-    'build_classifier'
+    'BaseDistiller', 'CAKDDistiller', 'ExitBranches', 'FitNetDistiller',
+    'LogitDistiller', 'OFADistiller', 'RKDDistiller', 'build_classifier',
+    'build_loss'
 ]

@@ -1,11 +1,13 @@
 """What every distiller shares: a frozen teacher and a trainable student."""
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from contextlib import contextmanager
+from typing import Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
 import torch
 from mmengine.config import Config
 from mmengine.hub import get_config
 from mmengine.logging import MessageHub
 from mmengine.model import BaseModel, is_model_wrapper
+from mmengine.optim import OptimWrapper, OptimWrapperDict
 from mmengine.runner.checkpoint import get_state_dict
 from torch import nn
 
@@ -39,8 +41,42 @@ def build_classifier(cfg: ModelCfg, field: str) -> nn.Module:
     return MODELS.build(cfg)
 
 
+def build_loss(cfg: Optional[dict], field: str = 'distill_loss') -> nn.Module:
+    """A registered loss from ``cfg``; an unknown type or a bad option is
+    a ValueError naming ``field``."""
+    if not isinstance(cfg, dict) or 'type' not in cfg:
+        raise ValueError(f'{field} must be a dict with a `type`, got {cfg!r}')
+    try:
+        return MODELS.build(dict(cfg))
+    except KeyError:
+        raise ValueError(f'{field}.type={cfg["type"]!r} is not a registered '
+                         'loss (e.g. KDLoss, DKDLoss, OFALoss, FitNetLoss, '
+                         'RKDLoss)') from None
+    except ValueError as e:  # a bad option: name it by its config path
+        raise ValueError(f'{field}.{e}') from None
+
+
+@contextmanager
+def evaluating(model: nn.Module) -> Iterator[nn.Module]:
+    """``model`` in eval mode without grad (a dry run); mode restored."""
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            yield model
+    finally:
+        model.train(was_training)
+
+
 class BaseDistiller(BaseModel):
-    """A frozen teacher, a student and the plumbing around them.
+    """A frozen teacher, a student and the plumbing around them:
+
+        L = ce_weight * CE(student logits, labels) + w(t) * L_distill
+
+    the distillation terms being the subclass's (:meth:`loss`): one
+    ``distill_loss`` for the baselines (KD, DKD, FitNet, RKD, OFA-KD),
+    CAKD's projectors and MRT. Subclasses take their own arguments and pass
+    the rest through.
 
     The teacher is built from an ordinary mmpretrain classifier config,
     loaded from ``teacher_ckpt`` with torch's safe loader, and frozen for
@@ -71,6 +107,16 @@ class BaseDistiller(BaseModel):
             weights. ``None`` keeps the initialisation (tests only).
         student_stage (str, optional): Name of the student module whose
             output is tapped, e.g. ``'backbone.layer3'``.
+        distill_loss (dict, optional): The one distillation loss of a
+            baseline (``type`` and its options), logged under its
+            ``loss_name``; CAKD has its projectors' losses instead.
+        ce_weight (float): Weight of the student's own classification loss
+            (its head's loss, e.g. CE), logged as ``loss_cls``.
+        ramp (dict, optional): The distillation weight w(t), see
+            :meth:`distill_weight`. ``None``: w = 1.
+        input_size (tuple, optional): (C, H, W) of the training images for
+            the dry runs that read shapes at build time; defaults to the
+            teacher's patch-embedding input size (ViT, DeiT, Swin).
         eval_teacher (bool): Also predict with the teacher in test/val.
         data_preprocessor (dict, optional): Shared by teacher and student.
         accel (dict, optional): Speed switches (compilation, channels-last,
@@ -79,15 +125,18 @@ class BaseDistiller(BaseModel):
             ``dict(prob=0.5)``); ``None`` (default): no views.
     """
 
-    # Weight of the student's own classification loss; subclasses that
-    # take a ``ce_weight`` set it.
-    ce_weight = 1.0
+    # Whether the method is one ``distill_loss`` (the baselines: required).
+    takes_distill_loss = True
 
     def __init__(self,
                  teacher: ModelCfg,
                  student: ModelCfg,
                  teacher_ckpt: Optional[str] = None,
                  student_stage: Optional[str] = None,
+                 distill_loss: Optional[dict] = None,
+                 ce_weight: float = 1.0,
+                 ramp: Optional[dict] = None,
+                 input_size: Optional[Tuple[int, int, int]] = None,
                  eval_teacher: bool = False,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None,
@@ -114,7 +163,20 @@ class BaseDistiller(BaseModel):
         self.accel = Acceleration.from_config(accel)
         self.accel.attach(self.teacher, self.student)
         self.views = self.build_views(views)
-        self.ramp = None
+        self.ce_weight = check_number(ce_weight, 'ce_weight')
+        self.ramp = self.check_ramp(ramp)
+        self.distill_loss = (build_loss(distill_loss)
+                             if self.takes_distill_loss else None)
+        self.loss_key = getattr(self.distill_loss, 'loss_name',
+                                'loss_distill')
+        # Resolved where a dry run needs it (input_size), after a
+        # subclass has checked that it reads this teacher at all.
+        self._input_size = input_size
+
+    @property
+    def input_size(self) -> Tuple[int, int, int]:
+        """(C, H, W) of the dry runs (:meth:`resolve_input_size`)."""
+        return self.resolve_input_size(self._input_size)
 
     @staticmethod
     def build_views(views: Optional[dict],
@@ -180,6 +242,22 @@ class BaseDistiller(BaseModel):
             return labels
         labels = labels.to(logits_t.device)
         return torch.where(labels == UNLABELLED, logits_t.argmax(1), labels)
+
+    @torch.no_grad()
+    def teacher_logits(self, inputs: torch.Tensor) -> torch.Tensor:
+        """(B, K) teacher logits; a two-head teacher's (DeiT) averaged."""
+        return self.teacher_reader.logits(inputs)
+
+    def train_step(self, data: dict, optim_wrapper) -> Dict[str, torch.Tensor]:
+        """mmengine's train step with the student's optimizer (the only one
+        a baseline has) taken out of an ``OptimWrapperDict``; CAKD, which
+        also updates its discriminator, has its own."""
+        if isinstance(optim_wrapper, OptimWrapperDict):
+            optim_wrapper = optim_wrapper['student']
+        if not isinstance(optim_wrapper, OptimWrapper):
+            raise TypeError('optim_wrapper: expected an OptimWrapper or an '
+                            'OptimWrapperDict with `student`')
+        return super().train_step(data, optim_wrapper)
 
     def run_teacher(self, fn, inputs: torch.Tensor):
         """``fn(inputs)``, a teacher forward or a reader of its features,

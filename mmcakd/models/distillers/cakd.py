@@ -11,8 +11,7 @@ from mmcakd.models.teachers import TeacherFeatures, build_teacher_reader
 from mmcakd.models.utils import FeatureTap, align_to_grid
 from mmcakd.registry import MODELS, PROJECTORS
 from mmcakd.utils.checks import check_int, check_number, check_options
-from .base import BaseDistiller, ModelCfg
-from .baseline import build_loss
+from .base import BaseDistiller, build_loss
 
 
 @MODELS.register_module()
@@ -47,8 +46,6 @@ class CAKDDistiller(BaseDistiller):
     each distillation term's share of their sum.
 
     Args:
-        teacher, student, teacher_ckpt, eval_teacher, data_preprocessor:
-            see :class:`BaseDistiller`.
         student_stage (str): The student module tapped, e.g.
             ``'backbone.layer4'`` (ResNet-50 for Swin-T, 7x7 at 224 px).
         projectors (dict): ``name -> dict(type=..., loss=dict(type=...),
@@ -69,37 +66,27 @@ class CAKDDistiller(BaseDistiller):
             ``d_interval`` (5), ``discriminator`` (TokenDiscriminator
             kwargs). The discriminator judges the tokens of the projector
             that gives them (GL), and is built right after it.
-        ce_weight (float): Weight of the student's CE (paper: 1; logit KD's
-            published recipe uses 1 - alpha = 0.1 beside its KL term).
-        ramp (dict, optional): The distillation weight w(t):
-            ``dict(begin=25, end=75, max_weight=0.2, by_epoch=True)`` is 0
-            before ``begin``, rises linearly to 1 at ``end`` and is capped
-            at ``max_weight`` (the release's schedule). ``None``: w = 1.
-        input_size (tuple, optional): (C, H, W) of the training images, for
-            the dry run that reads the shapes; defaults to the teacher's
-            patch embedding input size.
-        accel (dict, optional): Speed switches, see :class:`BaseDistiller`.
+        Others (``ce_weight``, paper: 1; ``ramp``, the release's
+            ``dict(begin=25, end=75, max_weight=0.2)``; ``input_size``
+            ...): see :class:`BaseDistiller`.
     """
 
+    takes_distill_loss = False
+
     def __init__(self,
-                 teacher: ModelCfg,
-                 student: ModelCfg,
                  student_stage: str,
-                 teacher_ckpt: Optional[str] = None,
                  projectors: Optional[dict] = None,
                  mrt: Optional[dict] = dict(),
-                 ce_weight: float = 1.0,
-                 ramp: Optional[dict] = None,
-                 input_size: Optional[Tuple[int, int, int]] = None,
-                 eval_teacher: bool = False,
-                 data_preprocessor: Optional[dict] = None,
-                 init_cfg: Optional[dict] = None,
-                 accel: Optional[dict] = None) -> None:
+                 **kwargs) -> None:
         if not student_stage:
             raise ValueError('student_stage must name the student module to '
                              "distil into, e.g. 'backbone.layer3'")
-        super().__init__(teacher, student, teacher_ckpt, student_stage,
-                         eval_teacher, data_preprocessor, init_cfg, accel)
+        for field in ('views', 'distill_loss'):
+            if kwargs.get(field) is not None:
+                raise ValueError(
+                    f'{field}: CAKD takes its views from mrt.views and its '
+                    'losses from model.projectors')
+        super().__init__(student_stage=student_stage, **kwargs)
         self.views = self.discriminator = self.adv_loss = None
         self.d_interval = 1
         specs = self._projector_specs(projectors)
@@ -128,7 +115,7 @@ class CAKDDistiller(BaseDistiller):
             if cls.student_input not in self.taps:
                 self.taps[cls.student_input] = self._student_tap(
                     cls.student_input, f'projectors.{name}')
-        student_inputs, t = self._dry_run(input_size)
+        student_inputs, t = self._dry_run()
         self.grid = t.grid
 
         # name -> (student input, teacher inputs, targets, gives tokens):
@@ -155,8 +142,6 @@ class CAKDDistiller(BaseDistiller):
             if (cls.gives_tokens and mrt is not None
                     and self.discriminator is None):
                 self._build_mrt(dict(mrt), t.tokens.shape[-1])
-        self.ce_weight = check_number(ce_weight, 'ce_weight')
-        self.ramp = self.check_ramp(ramp)
         # Student steps taken: the discriminator's update phase, saved with
         # the model so that a resumed run keeps it.
         self.register_buffer('num_steps', torch.zeros((), dtype=torch.long))
@@ -243,12 +228,11 @@ class CAKDDistiller(BaseDistiller):
         if mrt:
             raise ValueError(f'mrt: unknown option(s) {sorted(mrt)}')
 
-    def _dry_run(self, input_size) -> Tuple[Dict[str, torch.Tensor],
-                                            TeacherFeatures]:
+    def _dry_run(self) -> Tuple[Dict[str, torch.Tensor], TeacherFeatures]:
         """One dry forward of both for a batch of 2: each tapped student
         input (the stage map aligned to the teacher's grid) and the
         teacher's features."""
-        input_size = self.resolve_input_size(input_size)
+        input_size = self.input_size
         patch = self.teacher_reader.patch_size()
         if any(s % p for s, p in zip(input_size[1:], patch)):
             raise ValueError(

@@ -1,6 +1,6 @@
 """FitNet-style hint: Romero et al., "FitNets: Hints for Thin Deep Nets",
 ICLR 2015, with the teacher's tokens as the hint."""
-from typing import Dict, Optional, Tuple
+from typing import Dict
 
 import torch
 from torch import nn
@@ -8,12 +8,11 @@ from torch import nn
 from mmcakd.models.teachers import build_teacher_reader
 from mmcakd.models.utils import align_to_grid
 from mmcakd.registry import MODELS
-from .base import ModelCfg
-from .baseline import BaselineDistiller
+from .base import BaseDistiller
 
 
 @MODELS.register_module()
-class FitNetDistiller(BaselineDistiller):
+class FitNetDistiller(BaseDistiller):
     """Student stage -> 1x1 conv regressor -> teacher tokens, MSE.
 
         L = ce_weight * CE + w(t) * loss_weight * MSE(r(align(f_s)), h_T)
@@ -33,42 +32,31 @@ class FitNetDistiller(BaselineDistiller):
         student_stage (str): The student module tapped, e.g.
             ``'backbone.layer3'``.
         distill_loss (dict): ``dict(type='FitNetLoss', loss_weight=...)``.
-        Others: see :class:`BaselineDistiller`.
+        Others: see :class:`BaseDistiller`.
     """
 
     def __init__(self,
-                 teacher: ModelCfg,
-                 student: ModelCfg,
                  student_stage: str,
-                 teacher_ckpt: Optional[str] = None,
                  distill_loss: dict = dict(type='FitNetLoss'),
-                 ce_weight: float = 1.0,
-                 ramp: Optional[dict] = None,
-                 input_size: Optional[Tuple[int, int, int]] = None,
-                 eval_teacher: bool = False,
-                 data_preprocessor: Optional[dict] = None,
-                 init_cfg: Optional[dict] = None,
-                 accel: Optional[dict] = None,
-                 views: Optional[dict] = None) -> None:
+                 **kwargs) -> None:
         if not student_stage:
             raise ValueError('student_stage must name the student module '
                              "giving the hint, e.g. 'backbone.layer3'")
-        super().__init__(teacher, student, distill_loss, teacher_ckpt,
-                         student_stage, ce_weight, ramp, input_size,
-                         eval_teacher, data_preprocessor, init_cfg, accel,
-                         views)
+        super().__init__(student_stage=student_stage,
+                         distill_loss=distill_loss, **kwargs)
         # Only h_T is used: no attention map is computed (the reader still
         # splits Q/K/V; for Swin that is one extra qkv linear on the last
         # grid).
         self.reader = build_teacher_reader(self.teacher, tokens=True,
                                            method='FitNet')
-        feat = self.dry_run_shapes(self.input_size)
+        input_size = self.input_size
+        feat = self.dry_run_shapes(input_size)
         if feat.dim() != 4:
             raise ValueError(f'student_stage={student_stage!r} outputs shape '
                              f'{tuple(feat.shape)}; FitNet needs a '
                              '(B, C, H, W) feature map')
         with torch.no_grad():
-            t = self.reader(torch.zeros(2, *self.input_size))
+            t = self.reader(torch.zeros(2, *input_size))
         self.grid = t.grid
         self.regressor = nn.Conv2d(feat.shape[1], t.tokens.shape[-1], 1)
 

@@ -1,16 +1,15 @@
 """Distillation on the final logits: Hinton's KD, DKD, or the OFA loss."""
-from typing import Dict, Optional, Tuple
+from typing import Dict
 
 import torch
 
 from mmcakd.models.utils import FeatureTap
 from mmcakd.registry import MODELS
-from .base import ModelCfg
-from .baseline import BaselineDistiller, evaluating
+from .base import BaseDistiller, evaluating
 
 
 @MODELS.register_module()
-class LogitDistiller(BaselineDistiller):
+class LogitDistiller(BaseDistiller):
     """L = ce_weight * CE + w(t) * L_logit(z_s, z_t, y).
 
     One class for every method that only compares the final logits; the
@@ -33,28 +32,13 @@ class LogitDistiller(BaselineDistiller):
     ``loss_cls``.
 
     Args:
-        teacher, student, teacher_ckpt, ce_weight, ramp, input_size,
-            eval_teacher, data_preprocessor, views: see
-            :class:`BaselineDistiller`.
         distill_loss (dict): The logit loss.
+        Others: see :class:`BaseDistiller`.
     """
 
-    def __init__(self,
-                 teacher: ModelCfg,
-                 student: ModelCfg,
-                 teacher_ckpt: Optional[str] = None,
-                 distill_loss: dict = dict(type='KDLoss'),
-                 ce_weight: float = 1.0,
-                 ramp: Optional[dict] = None,
-                 input_size: Optional[Tuple[int, int, int]] = None,
-                 eval_teacher: bool = False,
-                 data_preprocessor: Optional[dict] = None,
-                 init_cfg: Optional[dict] = None,
-                 accel: Optional[dict] = None,
-                 views: Optional[dict] = None) -> None:
-        super().__init__(teacher, student, distill_loss, teacher_ckpt, None,
-                         ce_weight, ramp, input_size, eval_teacher,
-                         data_preprocessor, init_cfg, accel, views)
+    def __init__(self, distill_loss: dict = dict(type='KDLoss'),
+                 **kwargs) -> None:
+        super().__init__(distill_loss=distill_loss, **kwargs)
         if not hasattr(self.student, 'head'):
             raise ValueError('student: a logit distiller needs an mmpretrain '
                              'classifier with a `head` (its logits)')

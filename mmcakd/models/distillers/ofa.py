@@ -1,16 +1,15 @@
 """OFA-KD: Hao et al., "One-for-All: Bridge the Gap Between Heterogeneous
 Architectures in Knowledge Distillation", NeurIPS 2023."""
 import math
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Sequence
 
 import torch
 from torch import nn
 
-from mmcakd.utils.checks import check_number
 from mmcakd.models.utils import FeatureTap
 from mmcakd.registry import MODELS
-from .base import ModelCfg
-from .baseline import evaluating
+from mmcakd.utils.checks import check_number
+from .base import evaluating
 from .logit import LogitDistiller
 
 
@@ -109,29 +108,17 @@ class OFADistiller(LogitDistiller):
     """
 
     def __init__(self,
-                 teacher: ModelCfg,
-                 student: ModelCfg,
                  stages: Sequence[str],
-                 teacher_ckpt: Optional[str] = None,
                  distill_loss: dict = dict(type='OFALoss'),
                  exit_weight: float = 1.0,
-                 ce_weight: float = 1.0,
-                 ramp: Optional[dict] = None,
-                 input_size: Optional[Tuple[int, int, int]] = None,
-                 eval_teacher: bool = False,
-                 data_preprocessor: Optional[dict] = None,
-                 init_cfg: Optional[dict] = None,
-                 accel: Optional[dict] = None,
-                 views: Optional[dict] = None) -> None:
+                 **kwargs) -> None:
         if (isinstance(stages, str) or not stages
                 or not all(isinstance(s, str) for s in stages)
                 or len(set(stages)) != len(stages)):
             raise ValueError(f'stages={stages!r} must be a non-empty list of '
                              "distinct student module names, e.g. "
                              "['backbone.layer1', 'backbone.layer2']")
-        super().__init__(teacher, student, teacher_ckpt, distill_loss,
-                         ce_weight, ramp, input_size, eval_teacher,
-                         data_preprocessor, init_cfg, accel, views)
+        super().__init__(distill_loss=distill_loss, **kwargs)
         self.exit_weight = check_number(exit_weight, 'exit_weight')
         self.stage_taps = [FeatureTap(self.student, s, 'stages')
                            for s in stages]

@@ -1,15 +1,14 @@
 """RKD: Park et al., "Relational Knowledge Distillation", CVPR 2019."""
-from typing import Dict, Optional, Tuple
+from typing import Dict
 
 import torch
 
 from mmcakd.registry import MODELS
-from .base import ModelCfg
-from .baseline import BaselineDistiller, evaluating
+from .base import BaseDistiller, evaluating
 
 
 @MODELS.register_module()
-class RKDDistiller(BaselineDistiller):
+class RKDDistiller(BaseDistiller):
     """Distance and angle relations between the samples of a batch.
 
         L = ce_weight * CE + w(t) * (w_d L_RKD-D + w_a L_RKD-A)(e_s, e_t)
@@ -34,30 +33,18 @@ class RKDDistiller(BaselineDistiller):
             (default ``'neck'``).
         distill_loss (dict): ``dict(type='RKDLoss', distance_weight,
             angle_weight)``.
-        Others: see :class:`BaselineDistiller`.
+        Others: see :class:`BaseDistiller`.
     """
 
     def __init__(self,
-                 teacher: ModelCfg,
-                 student: ModelCfg,
-                 teacher_ckpt: Optional[str] = None,
                  student_stage: str = 'neck',
                  distill_loss: dict = dict(type='RKDLoss'),
-                 ce_weight: float = 1.0,
-                 ramp: Optional[dict] = None,
-                 input_size: Optional[Tuple[int, int, int]] = None,
-                 eval_teacher: bool = False,
-                 data_preprocessor: Optional[dict] = None,
-                 init_cfg: Optional[dict] = None,
-                 accel: Optional[dict] = None,
-                 views: Optional[dict] = None) -> None:
+                 **kwargs) -> None:
         if not student_stage:
             raise ValueError('student_stage must name the student module '
                              "giving the embedding, e.g. 'neck'")
-        super().__init__(teacher, student, distill_loss, teacher_ckpt,
-                         student_stage, ce_weight, ramp, input_size,
-                         eval_teacher, data_preprocessor, init_cfg, accel,
-                         views)
+        super().__init__(student_stage=student_stage,
+                         distill_loss=distill_loss, **kwargs)
         # Dry run: both embeddings exist and are one vector per sample.
         x = torch.zeros(2, *self.input_size)
         e_s = self.dry_run_shapes(self.input_size)
