@@ -7,20 +7,17 @@
 # The benchmark's "CAKD, paper form" row and its ablations.
 _base_ = [
     '../_base_/distillers/cakd.py',
+    '../_base_/pairs/vit-tiny_resnet-tiny_fashion-mnist.py',
     '../_base_/schedules/fashion-mnist-10pct_40e.py',
 ]
 
 model = dict(
-    teacher='{{ fileDirname }}/../_base_/models/vit-tiny_fashion-mnist.py',
-    teacher_ckpt='checkpoints/vit-tiny_fashion-mnist.pth',
-    student='{{ fileDirname }}/../_base_/models/resnet-tiny_fashion-mnist.py',
+    teacher={{_base_.pair.teacher}},
+    teacher_ckpt={{_base_.pair.teacher_ckpt}},
+    student={{_base_.pair.student}},
     student_stage='backbone.layer3',
 )
-optim_wrapper = dict(
-    student=dict(
-        optimizer=dict(
-            type='SGD', lr=0.05, momentum=0.9, nesterov=True,
-            weight_decay=5e-4)))
+optim_wrapper = dict(student=dict(optimizer={{_base_.student_optimizer}}))
 # The discriminator keeps a constant lr (the schedule's cosine is keyed to
 # the student's optimizer only).
 param_scheduler = dict(discriminator=[])

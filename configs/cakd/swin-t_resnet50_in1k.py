@@ -1,38 +1,20 @@
 # CAKD on ImageNet-1k: Swin-T teacher (mmpretrain model zoo, 81.18 top-1)
 # -> ResNet-50 from scratch. ResNet-50's layer4 is 7x7 at 224 px, the grid of
-# Swin-T's last stage. The paper's schedule: SGD lr 0.1, wd 1e-4, 120 epochs,
-# steps at 30/60/90, 8 GPUs x 32 images.
+# Swin-T's last stage. The paper's schedule (../_base_/schedules/
+# imagenet_120e.py): SGD lr 0.1, wd 1e-4, 120 epochs, steps at 30/60/90,
+# 8 GPUs x 32 images.
 #   bash tools/dist_train.sh configs/cakd/swin-t_resnet50_in1k.py 8
 _base_ = [
     '../_base_/distillers/cakd.py',
-    'mmpretrain::_base_/datasets/imagenet_bs32.py',
-    '../_base_/default_runtime.py',
+    '../_base_/pairs/swin-t_resnet50_in1k.py',
+    '../_base_/schedules/imagenet_120e.py',
 ]
 
 model = dict(
-    teacher='mmpretrain::swin_transformer/swin-tiny_16xb64_in1k.py',
-    teacher_ckpt='https://download.openmmlab.com/mmclassification/v0/'
-    'swin-transformer/swin_tiny_224_b16x64_300e_imagenet_20210616_090925'
-    '-66df6be6.pth',
-    student='mmpretrain::resnet/resnet50_8xb32_in1k.py',
+    teacher={{_base_.pair.teacher}},
+    teacher_ckpt={{_base_.pair.teacher_ckpt}},
+    student={{_base_.pair.student}},
     student_stage='backbone.layer4',
     # The release's warm-up: no distillation for 25 epochs, full at 35.
-    ramp=dict(begin=25, end=35, by_epoch=True),
-)
-
-optim_wrapper = dict(
-    student=dict(
-        optimizer=dict(type='SGD', lr=0.1, momentum=0.9, weight_decay=1e-4)))
-# Keyed by optimizer: the paper's steps for the student, a constant lr for
-# the discriminator (an un-keyed scheduler would decay both).
-param_scheduler = dict(
-    student=dict(
-        type='MultiStepLR', by_epoch=True, milestones=[30, 60, 90],
-        gamma=0.1),
-    discriminator=[])
-train_cfg = dict(max_epochs=120, val_interval=1)
-val_cfg = dict()
-test_cfg = dict()
-# 8 GPUs x 32 images; --auto-scale-lr rescales lr for another total batch.
-auto_scale_lr = dict(base_batch_size=256)
-default_hooks = dict(logger=dict(interval=100))
+    ramp=dict(begin=25, end=35, by_epoch=True),)
+optim_wrapper = dict(student=dict(optimizer={{_base_.student_optimizer}}))

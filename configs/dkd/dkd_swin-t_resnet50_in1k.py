@@ -8,30 +8,14 @@
 #   bash tools/dist_train.sh configs/dkd/dkd_swin-t_resnet50_in1k.py 8
 _base_ = [
     '../_base_/distillers/dkd.py',
-    'mmpretrain::_base_/datasets/imagenet_bs32.py',
-    '../_base_/default_runtime.py',
+    '../_base_/pairs/swin-t_resnet50_in1k.py',
+    '../_base_/schedules/imagenet_120e.py',
 ]
 
 model = dict(
-    teacher='mmpretrain::swin_transformer/swin-tiny_16xb64_in1k.py',
-    teacher_ckpt='https://download.openmmlab.com/mmclassification/v0/'
-    'swin-transformer/swin_tiny_224_b16x64_300e_imagenet_20210616_090925'
-    '-66df6be6.pth',
-    student='mmpretrain::resnet/resnet50_8xb32_in1k.py',
+    teacher={{_base_.pair.teacher}},
+    teacher_ckpt={{_base_.pair.teacher_ckpt}},
+    student={{_base_.pair.student}},
     distill_loss=dict(beta=0.5, temperature=1.0),
-    ramp=None,
-)
-
-optim_wrapper = dict(
-    student=dict(
-        optimizer=dict(type='SGD', lr=0.1, momentum=0.9, weight_decay=1e-4)))
-param_scheduler = dict(
-    student=dict(
-        type='MultiStepLR', by_epoch=True, milestones=[30, 60, 90],
-        gamma=0.1))
-train_cfg = dict(max_epochs=120, val_interval=1)
-val_cfg = dict()
-test_cfg = dict()
-# 8 GPUs x 32 images; --auto-scale-lr rescales lr for another total batch.
-auto_scale_lr = dict(base_batch_size=256)
-default_hooks = dict(logger=dict(interval=100))
+    ramp=None,)
+optim_wrapper = dict(student=dict(optimizer={{_base_.student_optimizer}}))

@@ -6,17 +6,14 @@
 # schedule: here 108 of 1,290 iterations).
 _base_ = [
     '../_base_/distillers/dkd.py',
+    '../_base_/pairs/vit-tiny_resnet-small_fashion-mnist.py',
     '../_base_/schedules/fashion-mnist-1pct-unlabelled_3e.py',
 ]
 
 model = dict(
-    teacher='{{ fileDirname }}/../_base_/models/vit-tiny_fashion-mnist.py',
-    teacher_ckpt='checkpoints/vit-tiny_fashion-mnist.pth',
-    student='{{ fileDirname }}/../_base_/models/resnet-small_fashion-mnist.py',
+    teacher={{_base_.pair.teacher}},
+    teacher_ckpt={{_base_.pair.teacher_ckpt}},
+    student={{_base_.pair.student}},
     ramp=dict(begin=0, end=108, by_epoch=False),
 )
-optim_wrapper = dict(
-    student=dict(
-        optimizer=dict(
-            type='SGD', lr=0.05, momentum=0.9, nesterov=True,
-            weight_decay=5e-4)))
+optim_wrapper = dict(student=dict(optimizer={{_base_.student_optimizer}}))

@@ -6,17 +6,14 @@
 # stage); the release's eps=1.
 _base_ = [
     '../_base_/distillers/ofa.py',
+    '../_base_/pairs/vit-tiny_resnet-tiny_fashion-mnist.py',
     '../_base_/schedules/fashion-mnist-10pct_40e.py',
 ]
 
 model = dict(
-    teacher='{{ fileDirname }}/../_base_/models/vit-tiny_fashion-mnist.py',
-    teacher_ckpt='checkpoints/vit-tiny_fashion-mnist.pth',
-    student='{{ fileDirname }}/../_base_/models/resnet-tiny_fashion-mnist.py',
+    teacher={{_base_.pair.teacher}},
+    teacher_ckpt={{_base_.pair.teacher_ckpt}},
+    student={{_base_.pair.student}},
     stages=['backbone.layer1', 'backbone.layer2', 'backbone.layer3'],
 )
-optim_wrapper = dict(
-    student=dict(
-        optimizer=dict(
-            type='SGD', lr=0.05, momentum=0.9, nesterov=True,
-            weight_decay=5e-4)))
+optim_wrapper = dict(student=dict(optimizer={{_base_.student_optimizer}}))

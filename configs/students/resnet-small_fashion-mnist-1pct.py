@@ -10,9 +10,7 @@ _base_ = [
 ]
 
 train_dataloader = dict(dataset=dict(unlabelled='replace'))
-optim_wrapper = dict(
-    optimizer=dict(
-        type='SGD', lr=0.05, momentum=0.9, nesterov=True, weight_decay=5e-4))
+optim_wrapper = dict(optimizer={{_base_.student_optimizer}})
 param_scheduler = dict(
     _delete_=True,
     type='CosineAnnealingLR',

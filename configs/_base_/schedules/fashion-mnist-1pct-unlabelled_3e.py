@@ -32,3 +32,10 @@ val_cfg = dict()
 test_cfg = dict()
 auto_scale_lr = dict(base_batch_size=128)
 default_hooks = dict(logger=dict(interval=50), checkpoint=dict(interval=1))
+# The student's optimizer, for every method (and the student alone):
+# SGD with Nesterov momentum. A distiller config puts it in its
+# optim_wrapper (the method's base sets the wrapper, and mmengine forbids a
+# key in two bases):
+#   optim_wrapper = dict(student=dict(optimizer={{_base_.student_optimizer}}))
+student_optimizer = dict(
+    type='SGD', lr=0.05, momentum=0.9, nesterov=True, weight_decay=5e-4)
