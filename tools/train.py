@@ -15,6 +15,7 @@ from mmcakd.utils import (build_runner, check_before_training, enable_amp,
                           init_distributed, load_config,
                           register_all_modules, set_checkpoint_defaults,
                           set_dataloader_defaults, set_work_dir)
+from mmcakd.utils.cpu_memory import keep_freed_memory_if_asked
 
 
 def parse_args() -> argparse.Namespace:
@@ -84,6 +85,8 @@ def prepare_runner(args: argparse.Namespace) -> Runner:
     has been overwritten yet. The runner takes the model and datasets the
     checks built (a custom ``runner_type`` builds its own again)."""
     cfg = merge_args(load_config(args.config), args)
+    # Process-wide, so the entry point's to set (model.accel.keep_cpu_memory).
+    keep_freed_memory_if_asked(cfg)
     prepared = check_before_training(cfg)
     if 'runner_type' in cfg:
         return RUNNERS.build(cfg)

@@ -22,6 +22,8 @@ tcmalloc), which keeps its own policy.
 import ctypes
 import warnings
 
+import torch
+
 # mallopt(3) parameters (malloc.h).
 M_TRIM_THRESHOLD = -1
 M_MMAP_MAX = -4
@@ -66,3 +68,18 @@ def keep_freed_memory() -> bool:
         return False
     _applied = True
     return True
+
+
+def keep_freed_memory_if_asked(cfg) -> bool:
+    """Apply a config's ``model.accel.keep_cpu_memory`` to this process
+    (``'auto'``, the default: on a machine without CUDA). Called by the
+    entry points (``tools/train.py``, ``tools/test.py``, the step-cost
+    benchmark) before they build anything: a process-wide setting is
+    theirs to make, never a model constructor's. True if it is in effect.
+    """
+    model = cfg.get('model') or {}
+    accel = (model.get('accel') if hasattr(model, 'get') else None) or {}
+    asked = accel.get('keep_cpu_memory', 'auto')
+    if asked == 'auto':
+        asked = not torch.cuda.is_available()
+    return keep_freed_memory() if asked is True else is_applied()

@@ -206,3 +206,51 @@ def test_unknown_switch_is_named():
                        r"\['teacher_attention'\].*'attention'"):
         Acceleration.from_config(dict(teacher_attention='sdpa'))
     assert Acceleration.from_config(None).attention == 'auto'
+
+
+def swapped_classes(model: nn.Module) -> set:
+    """The CPU workaround classes in ``model``."""
+    return {type(m).__name__ for m in model.modules()
+            if isinstance(m, (ChannelsLastConv2d, OneDNNLinear))}
+
+
+@pytest.mark.parametrize('cuda', [False, True], ids=['cpu', 'cuda'])
+def test_each_devices_defaults_swap_only_what_they_should(monkeypatch, cuda):
+    """The default switches with the device reported as CPU and as CUDA
+    (a CPU tensor stands in for the GPU's): on CPU the oneDNN linear layers
+    after the first step and nothing else; on CUDA no CPU workaround class
+    at all, channels-last by torch's own memory format, the teacher in bf16
+    under torch's autocast."""
+    from .tiny import batch, distiller
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: cuda)
+    monkeypatch.setattr(torch.cuda, 'is_bf16_supported', lambda: True)
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')  # no switch falls back
+        model = distiller(mrt=None)
+    accel = model.accel
+    assert accel.device == ('cuda' if cuda else 'cpu')
+    assert swapped_classes(model) == set()
+    accel.prepare(model)  # what the first training step does
+    if cuda:
+        assert (accel.channels_last, accel.teacher_dtype,
+                accel.onednn_linear) == (True, 'bf16', False)
+        assert swapped_classes(model) == set()
+        assert type(model.student.backbone.conv1) is nn.Conv2d
+        weight = model.student.backbone.conv1.weight
+        assert weight.is_contiguous(memory_format=torch.channels_last)
+    else:
+        assert (accel.channels_last, accel.teacher_dtype,
+                accel.onednn_linear) == (False, None, True)
+        assert swapped_classes(model) == {'OneDNNLinear'}
+        model.train_step(batch(), DistillerOptimWrapperConstructor(dict(
+            student=dict(optimizer=dict(type='SGD', lr=0.1))))(model))
+
+
+@pytest.mark.parametrize('switch', [dict(channels_last='conv'),
+                                    dict(onednn_linear=True)])
+def test_cpu_switches_are_refused_on_cuda(monkeypatch, switch):
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: True)
+    monkeypatch.setattr(torch.cuda, 'is_bf16_supported', lambda: True)
+    with pytest.warns(UserWarning, match='CPU'):
+        accel = Acceleration(**switch)
+    assert accel.channels_last in (True, ) and accel.onednn_linear is False

@@ -56,3 +56,30 @@ def test_without_glibc_one_warning_and_nothing_changed(monkeypatch):
         assert not cpu_memory.keep_freed_memory()
     assert len(caught) == 1
     assert 'accel.keep_cpu_memory' in str(caught[0].message)
+
+
+# A model that asks for kept memory leaves the process as it was; the entry
+# point's call applies it ('auto' on a machine without CUDA).
+ENTRY = '''
+import torch
+from mmengine.config import ConfigDict
+from mmcakd.utils import cpu_memory
+from tests.test_models.tiny import distiller
+distiller(accel=dict(keep_cpu_memory=True), mrt=None)
+assert not cpu_memory.is_applied(), 'the model changed the allocator'
+cfg = ConfigDict(model=dict(accel=dict(keep_cpu_memory=False)))
+assert not cpu_memory.keep_freed_memory_if_asked(cfg)
+cfg = ConfigDict(model=dict())
+assert cpu_memory.keep_freed_memory_if_asked(cfg) == (
+    not torch.cuda.is_available())
+print('ok')
+'''
+
+
+@pytest.mark.skipif(cpu_memory._glibc() is None, reason='needs glibc')
+def test_entry_points_not_models_keep_freed_memory():
+    from ..conftest import ROOT
+    out = subprocess.run([sys.executable, '-c', ENTRY], cwd=ROOT,
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split()[-1] == 'ok'

@@ -11,7 +11,6 @@ from mmpretrain.models.utils.attention import \
     scaled_dot_product_attention_pyimpl
 from torch import nn
 
-from mmcakd.utils.cpu_memory import keep_freed_memory
 from .attention import ATTENTION
 from .conv_layout import use_channels_last_conv
 from .onednn_linear import use_onednn_linear
@@ -100,10 +99,12 @@ class Acceleration:
             and handing its output back in the layout it got
             (:mod:`mmcakd.models.utils.conv_layout`): for narrow CNNs on
             CPU, whose batch norms are slower channels-last but whose
-            convolution backward is several times faster so. In both
+            convolution backward is several times faster so. On CPU, in both
             modes the student's convolutions are ``ChannelsLastConv2d``
             (strided 1x1 ones run on the subsampled input, clear of a
-            oneDNN fault on AVX2 CPUs).
+            oneDNN fault on AVX2 CPUs); on CUDA, True is torch's own
+            ``.to(memory_format=torch.channels_last)`` and nothing else,
+            and 'conv' falls back to it with a warning.
             'auto': True on CUDA, False on CPU.
         inference_mode (bool): Run the teacher under
             ``torch.inference_mode()`` instead of ``torch.no_grad()``.
@@ -115,9 +116,11 @@ class Acceleration:
         keep_cpu_memory (bool | 'auto'): Keep freed host memory in the
             process for reuse instead of returning it to the system every
             step (:func:`mmcakd.utils.cpu_memory.keep_freed_memory`, glibc
-            only). Process-wide and irreversible, applied when the distiller
-            is built (for training, testing or analysis alike) and inherited
-            by forked workers; nothing computed changes.
+            only). Process-wide and irreversible, so the entry points apply
+            it before they build anything (``tools/train.py``,
+            ``tools/test.py``, :func:`keep_freed_memory_if_asked`), never
+            the model; inherited by forked workers; nothing computed
+            changes.
             'auto': True on CPU, False on CUDA (whose tensors already live
             in a caching allocator).
         fused_optimizer (bool | 'auto'): Build the distiller's optimizers
@@ -145,7 +148,8 @@ class Acceleration:
             (:mod:`mmcakd.models.utils.onednn_linear`), instead of MKL's
             sgemm, which is about half as fast on AMD CPUs. The same
             function up to rounding; GPU tensors are left to ``F.linear``.
-            Applied at the first training step, with compilation.
+            Applied at the first training step, with compilation; on CUDA
+            it is refused with a warning (a CPU kernel).
             'auto': True on CPU, False on CUDA.
 
     A switch the machine cannot honour (bf16/fp16 autocast it does not
@@ -188,6 +192,16 @@ class Acceleration:
             if not isinstance(value, bool):
                 raise ValueError(f'accel.{name}={value!r} must be True, '
                                  "False (or 'auto' where allowed)")
+        if device == 'cuda' and self.channels_last == 'conv':
+            # ChannelsLastConv2d is a CPU workaround (oneDNN's layouts and
+            # an AVX2 fault); a GPU gets torch's own channels-last.
+            warnings.warn("accel.channels_last='conv' is a CPU layout; on "
+                          'CUDA the models are channels-last as a whole')
+            self.channels_last = True
+        if device == 'cuda' and self.onednn_linear:
+            warnings.warn('accel.onednn_linear is a CPU kernel; CUDA keeps '
+                          'its linear layers')
+            self.onednn_linear = False
         if self.teacher_dtype not in (None, *DTYPES):
             raise ValueError(f'accel.teacher_dtype={teacher_dtype!r} must be '
                              "'bf16', 'fp16', None or 'auto'")
@@ -197,8 +211,6 @@ class Acceleration:
         self.device = device
         self._to_compile: list = []
         self._prepared = False
-        if self.keep_cpu_memory:
-            self.keep_cpu_memory = keep_freed_memory()
         if self.teacher_dtype and not self._autocast_supported():
             warnings.warn(f'accel.teacher_dtype={self.teacher_dtype!r}: not '
                           f'supported on this {device}; the teacher runs in '
@@ -257,13 +269,14 @@ class Acceleration:
                                             (student, self.compile_student))
                             if on]
         self.use_attention_kernel(teacher)
-        if self.channels_last:
-            # The student's convolutions compute channels-last in either
-            # mode (ChannelsLastConv2d, which also steers clear of a
-            # oneDNN fault of strided 1x1 gradients); True also stores
-            # both models channels-last and feeds the student so.
+        if self.channels_last and self.device == 'cpu':
+            # On CPU the student's convolutions compute channels-last in
+            # either mode (ChannelsLastConv2d, which also steers clear of a
+            # oneDNN fault of strided 1x1 gradients); a GPU runs torch's
+            # own Conv2d on the channels-last models below.
             use_channels_last_conv(student)
         if self.channels_last is True:
+            # Both models stored channels-last, the student fed so.
             teacher.to(memory_format=torch.channels_last)
             student.to(memory_format=torch.channels_last)
             student.register_forward_pre_hook(_to_channels_last)
