@@ -75,6 +75,9 @@ def test_ablate_adds_one_row_per_changed_switch(tmp_path):
     (['--ablate', 'x=1'], 'give --accel too'),
     (['--accel', 'keep_cpu_memory=True', '--ablate', 'keep_cpu_memory=False'],
      'process-wide'),
+    pytest.param(['--device', 'cuda'], 'sees no GPU',
+                 marks=pytest.mark.skipif(torch.cuda.is_available(),
+                                          reason='a GPU is here')),
 ])
 def test_ablate_refuses_what_it_cannot_compare(argv, message):
     proc = subprocess.run([PYTHON, TOOL, f'configs/kd/kd_{PAIR}', *argv],

@@ -34,6 +34,11 @@ attention=sdpa``).
 limit included, and every memory probe run with it (the output says so),
 which lowers the limit too. The other switches act on the accelerated rows
 only (the limit is the plain way by definition).
+``--device cuda`` (the default where a GPU is present) runs every part on
+the GPU: each timing is taken between ``torch.cuda.synchronize()`` calls,
+and the memory figures are each probe's peak of allocated CUDA memory
+(``torch.cuda.max_memory_allocated``) instead of its RSS; the output names
+the GPU.
 The teacher's weights are not needed for timing: teacher_ckpt is ignored.
 ``--train-log`` reads a real ``tools/train.py`` run's logged scalars
 (``<work_dir>/<timestamp>/vis_data/scalars.json``) and reports how long a
@@ -81,6 +86,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--warmup', type=int, default=3)
     parser.add_argument('--threads', type=int, default=2)
     parser.add_argument(
+        '--device', choices=['cpu', 'cuda'],
+        default='cuda' if torch.cuda.is_available() else 'cpu')
+    parser.add_argument(
         '--accel', nargs='+', action=DictAction,
         help='also time each distiller with these model.accel switches')
     parser.add_argument(
@@ -103,6 +111,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     if args.ablate and not args.accel:
         parser.error('--ablate changes one of the --accel switches: give '
                      '--accel too')
+    if args.device == 'cuda' and not torch.cuda.is_available():
+        parser.error('--device cuda: this torch sees no GPU')
     if 'keep_cpu_memory' in (args.ablate or {}):
         parser.error('--ablate keep_cpu_memory: it is process-wide, so no '
                      'row can differ in it; compare two runs instead')
@@ -145,8 +155,9 @@ class Bench:
         """
         torch.manual_seed(0)
         shape = self.args.input_shape
+        device = self.args.device
         if part in ('distiller', None):
-            self.distiller = MODELS.build(self.model_cfg).train()
+            self.distiller = MODELS.build(self.model_cfg).train().to(device)
             self.wrappers = build_optim_wrapper(self.distiller,
                                                 self.cfg.optim_wrapper)
             shape = shape or self.distiller.resolve_input_size(
@@ -154,16 +165,16 @@ class Bench:
         self.shape = tuple(shape)
         preprocessor = dict(self.model_cfg.data_preprocessor)
         preprocessor.setdefault('type', 'ClsDataPreprocessor')
-        preprocessor = MODELS.build(preprocessor)
+        preprocessor = MODELS.build(preprocessor).to(device)
         if part in ('student', None):
             self.student = build_classifier(self.model_cfg.student,
-                                            'student').train()
+                                            'student').train().to(device)
             self.student.data_preprocessor = preprocessor
             self.student_wrapper = build_optim_wrapper(
                 self.student, dict(self.cfg.optim_wrapper.student))
         if part in ('teacher', None):
             self.teacher = build_classifier(self.model_cfg.teacher,
-                                            'teacher').eval()
+                                            'teacher').eval().to(device)
             self.teacher.requires_grad_(False)
         g = torch.Generator().manual_seed(0)
         self.data = dict(
@@ -184,11 +195,19 @@ class Bench:
             self.distiller.train_step(self.data, self.wrappers)
 
 
+def synchronize(device: str) -> None:
+    """Wait for the GPU's queued work, so that a timing covers it."""
+    if device == 'cuda':
+        torch.cuda.synchronize()
+
+
 def timed(bench: Bench, part: str) -> Tuple[float, int]:
     """Seconds and minor page faults of one step."""
     faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    synchronize(bench.args.device)
     tic = time.perf_counter()
     bench.step(part)
+    synchronize(bench.args.device)
     return (time.perf_counter() - tic,
             resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults)
 
@@ -205,7 +224,8 @@ def proc_status_kib(field: str) -> int:
 def peak_rss_growth(argv: list, part: str, shape: tuple,
                     index: int = 0) -> float:
     """Peak RSS growth (MiB) of a fresh process running ``part`` only (the
-    distiller of config ``index``)."""
+    distiller of config ``index``); with ``--device cuda``, its peak of
+    allocated CUDA memory."""
     out = subprocess.run(
         [sys.executable, __file__, *argv, '--only', part, '--index',
          str(index), '--input-shape', *map(str, shape)],
@@ -262,19 +282,23 @@ def accel_variants(args: argparse.Namespace) -> list:
     ]
 
 
-def machine() -> dict:
+def machine(device: str = 'cpu') -> dict:
     """The CPU the timings depend on: its model, the widest vector unit
     torch uses and whether it has native bf16 (without it,
-    ``teacher_dtype='bf16'`` falls back to fp32)."""
+    ``teacher_dtype='bf16'`` falls back to fp32); with ``device='cuda'``
+    the GPU's name too."""
     model = platform.processor()
     if osp.exists('/proc/cpuinfo'):
         with open('/proc/cpuinfo') as f:
             model = next((line.split(':', 1)[1].strip() for line in f
                           if line.startswith('model name')), model)
-    return dict(
+    info = dict(
         cpu=model,
         cpu_capability=torch.backends.cpu.get_cpu_capability(),
         cpu_native_bf16=bool(torch.ops.mkldnn._is_mkldnn_bf16_supported()))
+    if device == 'cuda':
+        info['gpu'] = torch.cuda.get_device_name()
+    return info
 
 
 def entries(args: argparse.Namespace) -> list:
@@ -298,6 +322,15 @@ def main(argv=None) -> None:
         # Memory probe: reset the RSS high-water mark after start-up (Linux
         # clear_refs 5), build and run the part, read the new peak.
         bench = entries(args)[args.index]
+        if args.device == 'cuda':
+            # The part's own peak of allocated GPU memory.
+            torch.cuda.reset_peak_memory_stats()
+            bench.build(args.only)
+            for _ in range(3):
+                bench.step(args.only)
+            torch.cuda.synchronize()
+            print(torch.cuda.max_memory_allocated() / 2**20)
+            return
         with open('/proc/self/clear_refs', 'w') as f:
             f.write('5')
         base = proc_status_kib('VmRSS')
@@ -353,7 +386,8 @@ def main(argv=None) -> None:
         batch_size=args.batch_size,
         input_size=list(ref.inputs.shape[1:]),
         threads=args.threads,
-        machine=machine(),
+        device=args.device,
+        machine=machine(args.device),
         rounds=args.rounds,
         # Process-wide, so it holds for every row, the limit included.
         keep_cpu_memory=cpu_memory.is_applied(),
@@ -369,7 +403,8 @@ def main(argv=None) -> None:
           f'median of {args.rounds} rounds')
     hw = result['machine']
     print(f'  {hw["cpu"]} ({hw["cpu_capability"]}, native bf16: '
-          f'{"yes" if hw["cpu_native_bf16"] else "no"})')
+          f'{"yes" if hw["cpu_native_bf16"] else "no"})'
+          + (f', on {hw["gpu"]}' if 'gpu' in hw else ''))
     if result['keep_cpu_memory']:
         print('  keep_cpu_memory is on for the whole process: every row, '
               'the limit included, ran with it')
@@ -393,12 +428,15 @@ def main(argv=None) -> None:
         }
         for i, (name, bench) in enumerate(zip(names, benches)):
             mem[name] = peak_rss_growth(argv, 'distiller', bench.shape, i)
-        result['peak_rss_growth_mib'] = {k: round(v, 1)
-                                         for k, v in mem.items()}
+        key = ('peak_cuda_memory_mib' if args.device == 'cuda' else
+               'peak_rss_growth_mib')
+        result[key] = {k: round(v, 1) for k, v in mem.items()}
         result['memory_ratio'] = per_method(
             mem, mem['student'] + mem['teacher'])
         result['memory_ratio_student'] = per_method(mem, mem['student'])
-        print('  peak RSS growth: ' + ', '.join(
+        what = ('peak CUDA memory' if args.device == 'cuda' else
+                'peak RSS growth')
+        print(f'  {what}: ' + ', '.join(
             f'{k} {v:.0f} MiB' for k, v in mem.items()))
         for name in names:
             label = 'distiller' if single else name
