@@ -52,6 +52,18 @@ def test_unsupported_teacher_names_supported_types():
     (dict(projectors=dict(pca=None, gl=None), mrt=None), 'at least one'),
     (dict(projectors=dict(teacher=dict(type='GLProjector'))),
      'taken by the distiller'),
+    # A name that would replace CE's log entry, D's, or another projector's
+    # loss module.
+    (dict(projectors=dict(cls=dict(type='GLProjector'))), 'is taken'),
+    (dict(projectors=dict(disc=dict(type='GLProjector'))), 'is taken'),
+    (dict(projectors=dict(gl=dict(type='GLProjector'),
+                          gl_loss=dict(type='GLProjector'))), 'is taken'),
+    (dict(projectors=dict(reader=dict(type='GLProjector'))), 'is taken'),
+    (dict(projectors={'a.b': dict(type='GLProjector')}), 'identifier'),
+    (dict(gl=dict(loss=dict(weight=1))),
+     r"projectors\.gl\.loss: unknown option\(s\) \['weight'\]"),
+    (dict(logit=dict(scale=2)), r"unknown option\(s\) \['scale'\]; "
+     r'LogitProjector takes \[\]'),
     (dict(ramp=dict(begin=5, end=2)), 'ramp'),
 ])
 def test_bad_option_names_its_field(kwargs, field):

@@ -395,3 +395,12 @@ def test_bad_distiller_options(method, kwargs, match):
 def test_fitnet_needs_a_token_teacher():
     with pytest.raises(TypeError, match='FitNet reads the token grid'):
         build('fitnet', teacher=resnet(width=16), input_size=(1, 16, 16))
+
+
+def test_logit_distiller_refuses_a_stage():
+    from mmcakd.registry import MODELS
+    from .tiny import resnet, vit
+    with pytest.raises(ValueError, match='student_stage: a logit'):
+        MODELS.build(dict(type='LogitDistiller', teacher=vit(),
+                          student=resnet(), student_stage='backbone.layer3',
+                          data_preprocessor=DP))

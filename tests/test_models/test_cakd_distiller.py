@@ -332,3 +332,30 @@ def test_fused_optimizer_trains_the_same():
         for name in plain:
             assert torch.allclose(fast[name], plain[name], rtol=1e-4,
                                   atol=1e-6), name
+
+
+def test_projectors_asking_the_same_teacher_output_in_any_order():
+    """What one projector does not ask for never conflicts with what
+    another asks: a second PCA entry without the value relation builds in
+    either order, and the relation is computed."""
+    from .tiny import PROJECTORS
+    quiet = dict(PROJECTORS['pca'], loss=dict(type='PCALoss', vv_weight=0.0))
+    for first, second in ((PROJECTORS['pca'], quiet),
+                          (quiet, PROJECTORS['pca'])):
+        model = distiller(projectors=dict(a=first, b=second), mrt=None)
+        assert model.reader.relation is True
+
+
+def test_checkpoint_from_before_the_registry_loads():
+    """A release-form checkpoint saved when the class-token projector was
+    the attribute ``cls_proj`` loads into the registered ``cls_token``
+    entry, strictly."""
+    model = distiller(cls_token=dict(), logit=dict())
+    state = {(k.replace('cls_token.', 'cls_proj.', 1)
+              if k.startswith('cls_token.') else k): v.clone() + 1
+             if k.startswith('cls_token.') else v
+             for k, v in model.state_dict().items()}
+    assert any(k.startswith('cls_proj.') for k in state)
+    model.load_state_dict(state, strict=True)
+    torch.testing.assert_close(model.cls_token.proj.weight,
+                               state['cls_proj.proj.weight'])

@@ -1,4 +1,5 @@
 """What every distiller shares: a frozen teacher and a trainable student."""
+import inspect
 from contextlib import contextmanager
 from typing import Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
@@ -13,10 +14,10 @@ from torch import nn
 
 from mmcakd.models.losses import (UNLABELLED, LabelledOnlyLoss,
                                   accepts_sample_weight)
-from mmcakd.utils.checks import check_number
 from mmcakd.models.teachers import build_teacher_reader
 from mmcakd.models.utils import Acceleration, FeatureTap, load_weights
 from mmcakd.registry import MODELS
+from mmcakd.utils.checks import check_number
 
 ModelCfg = Union[dict, str]
 
@@ -46,12 +47,20 @@ def build_loss(cfg: Optional[dict], field: str = 'distill_loss') -> nn.Module:
     a ValueError naming ``field``."""
     if not isinstance(cfg, dict) or 'type' not in cfg:
         raise ValueError(f'{field} must be a dict with a `type`, got {cfg!r}')
+    cls = MODELS.get(cfg['type']) if isinstance(cfg['type'], str) else \
+        cfg['type']
+    if cls is None:
+        raise ValueError(f'{field}.type={cfg["type"]!r} is not a registered '
+                         'loss (mmcakd.models.losses)')
+    params = inspect.signature(cls).parameters.values()
+    if not any(p.kind == p.VAR_KEYWORD for p in params):
+        unknown = sorted(set(cfg) - {'type'} - {p.name for p in params})
+        if unknown:
+            raise ValueError(f'{field}: unknown option(s) {unknown}; '
+                             f'{cls.__name__} takes '
+                             f'{sorted(p.name for p in params)}')
     try:
         return MODELS.build(dict(cfg))
-    except KeyError:
-        raise ValueError(f'{field}.type={cfg["type"]!r} is not a registered '
-                         'loss (e.g. KDLoss, DKDLoss, OFALoss, FitNetLoss, '
-                         'RKDLoss)') from None
     except ValueError as e:  # a bad option: name it by its config path
         raise ValueError(f'{field}.{e}') from None
 
@@ -119,6 +128,8 @@ class BaseDistiller(BaseModel):
             teacher's patch-embedding input size (ViT, DeiT, Swin).
         eval_teacher (bool): Also predict with the teacher in test/val.
         data_preprocessor (dict, optional): Shared by teacher and student.
+        init_cfg (dict, optional): mmengine's; the teacher is never
+            initialised (:meth:`init_weights`).
         accel (dict, optional): Speed switches (compilation, channels-last,
             inference mode, teacher precision), see :class:`Acceleration`.
         views (dict, optional): :class:`MultiViewGenerator` kwargs (e.g.
@@ -176,7 +187,11 @@ class BaseDistiller(BaseModel):
     @property
     def input_size(self) -> Tuple[int, int, int]:
         """(C, H, W) of the dry runs (:meth:`resolve_input_size`)."""
-        return self.resolve_input_size(self._input_size)
+        try:
+            return self.resolve_input_size(self._input_size)
+        except AttributeError as err:
+            # nn.Module would report it as a missing `input_size`.
+            raise ValueError(f'input_size: {err}') from None
 
     @staticmethod
     def build_views(views: Optional[dict],

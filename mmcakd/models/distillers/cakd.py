@@ -1,9 +1,10 @@
 """CAKD: cross-architecture knowledge distillation (Liu et al., ACCV 2022)."""
 import inspect
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, NamedTuple, Optional, Tuple
 
 import torch
 from mmengine.optim import OptimWrapperDict
+from torch import nn
 from torch.func import functional_call
 
 from mmcakd.models.projectors import BaseProjector
@@ -14,11 +15,20 @@ from mmcakd.utils.checks import check_int, check_number, check_options
 from .base import BaseDistiller, build_loss
 
 
+class ProjectorSpec(NamedTuple):
+    """One ``model.projectors`` entry, checked before anything is built."""
+    name: str
+    cls: type  # a registered BaseProjector
+    cfg: dict  # its options (``type`` included, ``loss`` taken out)
+    loss: nn.Module
+    asks: dict  # what it asks of the teacher's reader
+
+
 @MODELS.register_module()
 class CAKDDistiller(BaseDistiller):
     """Teacher (ViT/DeiT/Swin) -> CNN student through two projectors and MRT.
 
-    One training step (method.md, "How one training step flows"):
+    One training step (architecture.md, "How one training step flows"):
 
     1. the multi-view generator perturbs the batch for the student (MRT);
        the teacher's input is the clean batch or, by ``teacher_view``, the
@@ -29,16 +39,18 @@ class CAKDDistiller(BaseDistiller):
     3. the student's forward gives ``loss_cls``; hooks tap
        ``student_stage``, which is aligned to the teacher's grid, and the
        student's head (its pooled input and its logits);
-    4. the PCA projector gives ``loss_pca`` (Eqs. 1-4), the GL projector
-       ``loss_gl`` (Eqs. 5-6), and the discriminator ``loss_adv`` on the GL
-       tokens (Eq. 9); the release's terms add ``loss_logit`` and
+    4. each projector of ``model.projectors`` gives ``loss_<name>``: in the
+       paper's form the PCA projector ``loss_pca`` (Eqs. 1-4) and the GL
+       projector ``loss_gl`` (Eqs. 5-6), and the discriminator ``loss_adv``
+       on the GL tokens (Eq. 9); the release's terms add ``loss_logit`` and
        ``loss_cls_token``; the student and projectors are updated;
     5. every ``d_interval`` steps the discriminator is updated (Eq. 8).
 
-    Total (method.md): L = ce_weight * CE + w(t) * (L_pca + L_gl + L_adv +
-    L_logit + L_cls_token), ce_weight = 1 as in the paper, the term
-    weights living in the sub-configs. Any component may be ``None`` to
-    switch it off (MRT needs GL: D judges h'_S).
+    Total (method.md): L = ce_weight * CE + w(t) * (sum of the projectors'
+    losses + L_adv), ce_weight = 1 as in the paper, the term weights
+    living in each projector's ``loss``. Any projector, and MRT, may be
+    ``None`` to switch it off (MRT needs a projector that gives tokens: D
+    judges h'_S).
 
     Logged beside the losses every step (diagnostics, not summed):
     ``acc_disc_real`` and ``acc_disc_fake``, the share of teacher tokens D
@@ -90,17 +102,18 @@ class CAKDDistiller(BaseDistiller):
         self.views = self.discriminator = self.adv_loss = None
         self.d_interval = 1
         specs = self._projector_specs(projectors)
-        if mrt is not None and not any(cls.gives_tokens
-                                       for _, cls, _, _, _ in specs):
+        if mrt is not None and not any(s.cls.gives_tokens for s in specs):
             raise ValueError(
                 'mrt needs a projector that gives tokens (gl): the '
                 'discriminator judges them; set mrt=None or enable one')
         options = dict(attention=None, relation=False, cls_token=False)
-        for name, _, _, _, asks in specs:
-            for key, value in asks.items():
+        for spec in specs:
+            for key, value in spec.asks.items():
+                if value in (None, False):  # not asked
+                    continue
                 if options.get(key) not in (None, False, value):
                     raise ValueError(
-                        f'projectors.{name}: asks the teacher for '
+                        f'projectors.{spec.name}: asks the teacher for '
                         f'{key}={value!r}, another projector for '
                         f'{options[key]!r}')
                 options[key] = value
@@ -111,10 +124,11 @@ class CAKDDistiller(BaseDistiller):
             kernel=self.accel.attention_kernel,
             **options)
         self.taps = dict(stage=self.student_tap)
-        for name, cls, _, _, _ in specs:
-            if cls.student_input not in self.taps:
-                self.taps[cls.student_input] = self._student_tap(
-                    cls.student_input, f'projectors.{name}')
+        for spec in specs:
+            kind = spec.cls.student_input
+            if kind not in self.taps:
+                self.taps[kind] = self._student_tap(
+                    kind, f'projectors.{spec.name}')
         student_inputs, t = self._dry_run()
         self.grid = t.grid
 
@@ -145,11 +159,27 @@ class CAKDDistiller(BaseDistiller):
         # Student steps taken: the discriminator's update phase, saved with
         # the model so that a resumed run keeps it.
         self.register_buffer('num_steps', torch.zeros((), dtype=torch.long))
+        self.legacy_names = {cls.legacy_name: name
+                             for name, cls, _, _, _ in specs
+                             if cls.legacy_name}
+        self._register_load_state_dict_pre_hook(self._rename_legacy_keys)
 
-    def _projector_specs(self, projectors: Optional[dict]) -> List[tuple]:
-        """(name, class, options, built loss, what it asks of the teacher's
-        reader) of every enabled entry, in the config's order; a bad entry
-        is a ValueError naming it."""
+    def _rename_legacy_keys(self, state_dict: dict, prefix: str,
+                            *args) -> None:
+        """Read a checkpoint saved before the projectors were registered:
+        a projector's keys under its former attribute (``legacy_name``)
+        are taken as its entry's (a resume would otherwise start it
+        afresh, mmengine loading with ``strict=False``)."""
+        for old, name in self.legacy_names.items():
+            for key in [k for k in state_dict
+                        if k.startswith(f'{prefix}{old}.')]:
+                state_dict[f'{prefix}{name}.{key[len(prefix + old) + 1:]}'] \
+                    = state_dict.pop(key)
+
+    def _projector_specs(self, projectors: Optional[dict]
+                         ) -> List[ProjectorSpec]:
+        """Every enabled entry, in the config's order; a bad one is a
+        ValueError naming it."""
         if not isinstance(projectors, dict) or not any(
                 cfg is not None for cfg in projectors.values()):
             raise ValueError(
@@ -157,10 +187,21 @@ class CAKDDistiller(BaseDistiller):
                 "dict(gl=dict(type='GLProjector')) "
                 '(configs/_base_/distillers/cakd.py)')
         specs = []
+        # The distiller's own attributes (those set later included) and log
+        # keys: a projector named after one would silently replace it.
+        taken = set(dir(self)) | {'reader', 'taps', 'grid', 'projector_io',
+                                  'num_steps'}
         for name, cfg in projectors.items():
             if cfg is None:
                 continue
             field = f'projectors.{name}'
+            if (not name.isidentifier() or {name, f'{name}_loss'} & taken
+                    or name in ('cls', 'adv', 'disc')):
+                raise ValueError(
+                    f'{field}: {name!r} is taken by the distiller, its log '
+                    '(loss_cls, loss_adv, loss_disc) or another projector; '
+                    'name the projector otherwise (a Python identifier)')
+            taken |= {name, f'{name}_loss'}
             if not isinstance(cfg, dict) or 'type' not in cfg:
                 raise ValueError(f'{field} must be a dict with a `type` (a '
                                  f'registered projector) or None, got {cfg!r}')
@@ -170,9 +211,6 @@ class CAKDDistiller(BaseDistiller):
                     f'{field}.type={cfg["type"]!r} is not a registered '
                     f'projector ({", ".join(sorted(PROJECTORS.module_dict))})'
                     '; docs/new_models.md shows how to add one')
-            if hasattr(self, name) or hasattr(self, f'{name}_loss'):
-                raise ValueError(f'{field}: {name!r} is taken by the '
-                                 'distiller; name the projector otherwise')
             cfg = dict(cfg)
             # A loss without a type (or none) is the projector's default
             # loss with those options.
@@ -180,7 +218,8 @@ class CAKDDistiller(BaseDistiller):
             if isinstance(loss, dict) and 'type' not in loss:
                 loss = dict(cls.default_loss, **loss)
             loss = build_loss(loss, f'{field}.loss')
-            known = set(inspect.signature(cls).parameters)
+            known = {n for n, p in inspect.signature(cls).parameters.items()
+                     if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)}
             unknown = sorted(set(cfg) - {'type'} - known)
             if unknown:
                 raise ValueError(f'{field}: unknown option(s) {unknown}; '
@@ -189,7 +228,7 @@ class CAKDDistiller(BaseDistiller):
                 asks = cls.reader_options(cfg, loss)
             except ValueError as err:
                 raise ValueError(f'{field}.{err}') from None
-            specs.append((name, cls, cfg, loss, asks))
+            specs.append(ProjectorSpec(name, cls, cfg, loss, asks))
         return specs
 
     def _student_tap(self, kind: str, field: str) -> FeatureTap:
@@ -260,8 +299,8 @@ class CAKDDistiller(BaseDistiller):
     def _losses(self, inputs: torch.Tensor, data_samples: list
                 ) -> Tuple[Dict[str, torch.Tensor], dict]:
         """The student's loss terms, and what the D update and the
-        diagnostics need: ``real`` h_T, ``fake`` h'_S and ``fake_logits``
-        D(h'_S) (with MRT)."""
+        diagnostics need (with MRT): ``real`` h_T and ``fake`` h'_S, both
+        (B, N, C_T), and ``fake_logits`` D(h'_S), (B, N)."""
         for kind, tap in self.taps.items():
             if kind != 'stage':  # nothing left from a predict call
                 tap.clear()
@@ -326,9 +365,8 @@ class CAKDDistiller(BaseDistiller):
 
     def loss(self, inputs: torch.Tensor,
              data_samples: list) -> Dict[str, torch.Tensor]:
-        """The student's losses: ``loss_cls``, ``loss_pca``, ``loss_gl``,
-        ``loss_adv``, ``loss_logit``, ``loss_cls_token`` (those of enabled
-        components)."""
+        """The student's losses: ``loss_cls``, one ``loss_<name>`` per
+        projector and, with MRT, ``loss_adv``."""
         return self._losses(inputs, data_samples)[0]
 
     def train_step(self, data: dict,

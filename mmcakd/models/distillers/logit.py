@@ -38,6 +38,9 @@ class LogitDistiller(BaseDistiller):
 
     def __init__(self, distill_loss: dict = dict(type='KDLoss'),
                  **kwargs) -> None:
+        if kwargs.get('student_stage'):
+            raise ValueError('student_stage: a logit distiller reads the '
+                             "student's logits, not a stage; remove it")
         super().__init__(distill_loss=distill_loss, **kwargs)
         if not hasattr(self.student, 'head'):
             raise ValueError('student: a logit distiller needs an mmpretrain '

@@ -50,7 +50,8 @@ class PCALoss(nn.Module):
             raise ValueError(
                 f'PCALoss: vv_weight={self.vv_weight} but no teacher '
                 'relation was given; build the TeacherReader with '
-                'relation=True (CAKDDistiller does when pca.vv_weight > 0)')
+                'relation=True (CAKDDistiller does when the loss\'s '
+                'vv_weight > 0)')
         if self.vv_weight:
             loss = loss + self.vv_weight * F.mse_loss(
                 value_relation(v_s), relation_t.to(v_s.dtype))

@@ -1,5 +1,5 @@
 """What CAKD asks of a projector (``model.projectors`` entries)."""
-from typing import Dict, Tuple
+from typing import Dict, Optional, Tuple
 
 import torch
 from torch import nn
@@ -36,6 +36,9 @@ class BaseProjector(nn.Module):
             teacher's token space, which MRT's discriminator judges against
             h_T (the GL projector).
         default_loss (dict): The loss config when the entry gives none.
+        legacy_name (str, optional): The attribute the projector had in
+            checkpoints saved before projectors were registered; such a
+            checkpoint's keys are read under the entry's name.
     """
 
     student_input = 'stage'
@@ -43,6 +46,7 @@ class BaseProjector(nn.Module):
     targets: Tuple[str, ...] = ()
     gives_tokens = False
     default_loss: dict = {}
+    legacy_name: Optional[str] = None
 
     @classmethod
     def reader_options(cls, cfg: dict, loss: nn.Module) -> Dict[str, object]:

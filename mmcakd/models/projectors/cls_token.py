@@ -28,6 +28,7 @@ class ClassTokenProjector(BaseProjector):
     student_input = 'pooled'
     targets = ('cls', )
     default_loss = dict(type='ClassTokenLoss', loss_weight=1.0)
+    legacy_name = 'cls_proj'
 
     def __init__(self, in_channels: int, embed_dims: int) -> None:
         super().__init__()

@@ -6,11 +6,11 @@ import torch.nn.functional as F
 from torch import nn
 from torch.autograd.function import once_differentiable
 
-from mmcakd.utils.checks import check_probability
 from mmcakd.models.teachers import TeacherFeatures
 from mmcakd.models.utils.gram import score_map
 from mmcakd.models.utils.seeded_random import SeededRandom
 from mmcakd.registry import PROJECTORS
+from mmcakd.utils.checks import check_probability
 from .base import BaseProjector
 
 

@@ -183,8 +183,8 @@ class TeacherReader:
         prefix tokens; returns its handle."""
         raise ValueError(
             'cls_token: the teacher has neither a class token nor a head '
-            f'whose pooled input {self.describes} readers can take; set '
-            'cls_token=None')
+            f'whose pooled input {self.describes} readers can take; '
+            'switch the class-token projector off (model.projectors)')
 
     def _keep(self, key: str, pick: Callable) -> Callable:
 
