@@ -12,11 +12,11 @@ from mmengine.evaluator import DumpResults
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
-from mmcakd.utils import (exit_on_user_error, finish_distributed,
+from mmcakd.utils import (apply_process_settings, exit_on_user_error,
+                          finish_distributed,
                           init_distributed, load_checkpoint_file, load_config,
                           register_all_modules, set_dataloader_defaults,
                           set_work_dir)
-from mmcakd.utils.cpu_memory import keep_freed_memory_if_asked
 from mmcakd.utils.runner_fields import check_test_fields
 
 
@@ -76,7 +76,7 @@ def build_runner(args: argparse.Namespace) -> Runner:
     set_dataloader_defaults(cfg, training=False)
     check_test_fields(cfg)
     # Process-wide, so the entry point's to set (model.accel.keep_cpu_memory).
-    keep_freed_memory_if_asked(cfg)
+    apply_process_settings(cfg)
     init_distributed(cfg)
     if args.out and not args.out.endswith(('.pkl', '.pickle')):
         raise ValueError(f'--out {args.out!r}: use a .pkl file')

@@ -10,12 +10,12 @@ from mmengine.config import Config, DictAction
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
-from mmcakd.utils import (build_runner, check_before_training, enable_amp,
+from mmcakd.utils import (apply_process_settings, build_runner,
+                          check_before_training, enable_amp,
                           exit_on_user_error, finish_distributed,
                           init_distributed, load_config,
                           register_all_modules, set_checkpoint_defaults,
                           set_dataloader_defaults, set_work_dir)
-from mmcakd.utils.cpu_memory import keep_freed_memory_if_asked
 
 
 def parse_args() -> argparse.Namespace:
@@ -86,7 +86,7 @@ def prepare_runner(args: argparse.Namespace) -> Runner:
     checks built (a custom ``runner_type`` builds its own again)."""
     cfg = merge_args(load_config(args.config), args)
     # Process-wide, so the entry point's to set (model.accel.keep_cpu_memory).
-    keep_freed_memory_if_asked(cfg)
+    apply_process_settings(cfg)
     prepared = check_before_training(cfg)
     if 'runner_type' in cfg:
         return RUNNERS.build(cfg)

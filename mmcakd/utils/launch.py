@@ -199,3 +199,13 @@ def finish_distributed() -> None:
     sys.stderr.flush()
     logging.shutdown()
     os._exit(0)
+
+
+def apply_process_settings(cfg) -> None:
+    """What a config asks of the whole process, set by the entry point
+    before anything is built (never by a model): with ``model.accel``,
+    its ``keep_cpu_memory`` (:mod:`mmcakd.cpu`, imported only then)."""
+    model = cfg.get('model') or {}
+    if hasattr(model, 'get') and model.get('accel') is not None:
+        from mmcakd.cpu import keep_freed_memory_if_asked
+        keep_freed_memory_if_asked(cfg)

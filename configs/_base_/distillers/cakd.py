@@ -3,6 +3,9 @@
 # student and student_stage, and the student's optimizer.
 model = dict(
     type='CAKDDistiller',
+    # Device tuning (mmcakd/cpu): each device's measured defaults
+    # (docs/cakd_config.md, "accel"); None runs plain torch.
+    accel=dict(),
     # Built in this order from the PROJECTORS registry; each adds
     # loss_<name> (docs/cakd_config.md). `None` switches one off.
     projectors=dict(

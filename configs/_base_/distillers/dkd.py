@@ -6,6 +6,9 @@
 # optimizer, and scales the warm-up to its schedule.
 model = dict(
     type='LogitDistiller',
+    # Device tuning (mmcakd/cpu): each device's measured defaults
+    # (docs/cakd_config.md, "accel"); None runs plain torch.
+    accel=dict(),
     distill_loss=dict(type='DKDLoss', alpha=1.0, beta=8.0, temperature=4.0),
     ce_weight=1.0,
     ramp=dict(begin=0, end=20, by_epoch=True),

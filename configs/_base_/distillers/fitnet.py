@@ -5,6 +5,9 @@
 # same stage CAKD taps) and the student's optimizer.
 model = dict(
     type='FitNetDistiller',
+    # Device tuning (mmcakd/cpu): each device's measured defaults
+    # (docs/cakd_config.md, "accel"); None runs plain torch.
+    accel=dict(),
     distill_loss=dict(type='FitNetLoss', loss_weight=1.0),
     ce_weight=1.0,
 )

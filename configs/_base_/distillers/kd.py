@@ -5,6 +5,9 @@
 # student's optimizer.
 model = dict(
     type='LogitDistiller',
+    # Device tuning (mmcakd/cpu): each device's measured defaults
+    # (docs/cakd_config.md, "accel"); None runs plain torch.
+    accel=dict(),
     distill_loss=dict(type='KDLoss', temperature=4.0, loss_weight=0.9),
     ce_weight=0.1,
 )

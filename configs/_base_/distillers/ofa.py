@@ -6,6 +6,9 @@
 # four stages of a ResNet) and the student's optimizer.
 model = dict(
     type='OFADistiller',
+    # Device tuning (mmcakd/cpu): each device's measured defaults
+    # (docs/cakd_config.md, "accel"); None runs plain torch.
+    accel=dict(),
     distill_loss=dict(type='OFALoss', eps=1.0, temperature=1.0,
                       loss_weight=1.0),
     exit_weight=1.0,

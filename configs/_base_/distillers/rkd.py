@@ -5,6 +5,9 @@
 # teacher, teacher_ckpt, student and the student's optimizer.
 model = dict(
     type='RKDDistiller',
+    # Device tuning (mmcakd/cpu): each device's measured defaults
+    # (docs/cakd_config.md, "accel"); None runs plain torch.
+    accel=dict(),
     student_stage='neck',
     distill_loss=dict(
         type='RKDLoss', distance_weight=25.0, angle_weight=50.0),

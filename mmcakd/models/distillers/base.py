@@ -1,9 +1,12 @@
 """What every distiller shares: a frozen teacher and a trainable student."""
+import dataclasses
 import inspect
 from contextlib import contextmanager
-from typing import Dict, Iterator, List, Optional, Sequence, Tuple, Union
+from typing import (Any, Callable, Dict, Iterator, List, Optional, Sequence,
+                    Tuple, Union)
 
 import torch
+import torch.nn.functional as F
 from mmengine.config import Config
 from mmengine.hub import get_config
 from mmengine.logging import MessageHub
@@ -15,11 +18,30 @@ from torch import nn
 from mmcakd.models.losses import (UNLABELLED, LabelledOnlyLoss,
                                   accepts_sample_weight)
 from mmcakd.models.teachers import build_teacher_reader
-from mmcakd.models.utils import Acceleration, FeatureTap, load_weights
+from mmcakd.models.utils import FeatureTap, load_weights
 from mmcakd.registry import MODELS
 from mmcakd.utils.checks import check_number
 
 ModelCfg = Union[dict, str]
+# The teacher's precisions under autocast (``accel.teacher_dtype``).
+TEACHER_DTYPES = {'bf16': torch.bfloat16, 'fp16': torch.float16}
+
+
+def map_tensors(obj: Any, fn: Callable[[torch.Tensor], torch.Tensor]):
+    """``fn`` applied to every tensor in a tensor, tuple, list, dict or
+    dataclass (e.g. :class:`TeacherFeatures`)."""
+    if torch.is_tensor(obj):
+        return fn(obj)
+    if isinstance(obj, (tuple, list)):
+        return type(obj)(map_tensors(o, fn) for o in obj)
+    if isinstance(obj, dict):
+        return {k: map_tensors(v, fn) for k, v in obj.items()}
+    if dataclasses.is_dataclass(obj):
+        return dataclasses.replace(obj, **{
+            f.name: map_tensors(getattr(obj, f.name), fn)
+            for f in dataclasses.fields(obj)
+        })
+    return obj
 
 
 def build_classifier(cfg: ModelCfg, field: str) -> nn.Module:
@@ -130,8 +152,12 @@ class BaseDistiller(BaseModel):
         data_preprocessor (dict, optional): Shared by teacher and student.
         init_cfg (dict, optional): mmengine's; the teacher is never
             initialised (:meth:`init_weights`).
-        accel (dict, optional): Speed switches (compilation, channels-last,
-            inference mode, teacher precision), see :class:`Acceleration`.
+        accel (dict, optional): Device tuning (the teacher's precision and
+            grad mode, channels-last, compilation, kernels), from the
+            optional package :mod:`mmcakd.cpu` (:class:`Acceleration`),
+            imported only when this is set; ``dict()`` takes each
+            device's defaults. ``None`` (default): plain torch, the
+            teacher in fp32 under ``torch.inference_mode()``.
         views (dict, optional): :class:`MultiViewGenerator` kwargs (e.g.
             ``dict(prob=0.5)``); ``None`` (default): no views.
     """
@@ -171,8 +197,16 @@ class BaseDistiller(BaseModel):
         self.student_tap = (
             FeatureTap(self.student, student_stage, 'student_stage')
             if student_stage else None)
-        self.accel = Acceleration.from_config(accel)
-        self.accel.attach(self.teacher, self.student)
+        # The teacher's run (run_teacher): plain torch unless model.accel
+        # asks for the device tuning, which lives outside the core.
+        self.accel = None
+        self.teacher_dtype, self.inference_mode = None, True
+        if accel is not None:
+            from mmcakd.cpu import Acceleration
+            self.accel = Acceleration.from_config(accel)
+            self.accel.attach(self.teacher, self.student)
+            self.teacher_dtype = self.accel.teacher_dtype
+            self.inference_mode = self.accel.inference_mode
         self.views = self.build_views(views)
         self.ce_weight = check_number(ce_weight, 'ce_weight')
         self.ramp = self.check_ramp(ramp)
@@ -274,12 +308,37 @@ class BaseDistiller(BaseModel):
                             'OptimWrapperDict with `student`')
         return super().train_step(data, optim_wrapper)
 
-    def run_teacher(self, fn, inputs: torch.Tensor):
+    @property
+    def attention_kernel(self) -> Callable:
+        """(q, k, v) -> softmax(q k^T / sqrt(d)) v for what the distiller
+        computes itself: torch's, or ``accel.attention``'s."""
+        return (F.scaled_dot_product_attention if self.accel is None else
+                self.accel.attention_kernel)
+
+    def run_teacher(self, fn: Callable, inputs: torch.Tensor) -> Any:
         """``fn(inputs)``, a teacher forward or a reader of its features,
-        without autograd and with the ``accel`` switches; its tensors are
-        fp32 targets."""
-        self.accel.prepare(self)
-        return self.accel.run_teacher(fn, inputs)
+        without autograd, in the teacher's precision (fp32 unless
+        ``accel.teacher_dtype``, also inside the student's ``--amp``
+        autocast); its tensors come back as fp32 targets autograd may use
+        (inference-mode tensors are cloned out)."""
+        if self.accel is not None:
+            self.accel.prepare(self)
+            inputs = self.accel.teacher_inputs(inputs)
+        grad_off = (torch.inference_mode()
+                    if self.inference_mode else torch.no_grad())
+        cast = (torch.autocast(inputs.device.type,
+                               dtype=TEACHER_DTYPES[self.teacher_dtype])
+                if self.teacher_dtype else torch.autocast(
+                    inputs.device.type, enabled=False))
+        with grad_off, cast:
+            out = fn(inputs)
+        return map_tensors(out, self._target)
+
+    def _target(self, tensor: torch.Tensor) -> torch.Tensor:
+        """An fp32 tensor autograd may use (not an inference tensor)."""
+        if tensor.is_floating_point() and tensor.dtype != torch.float32:
+            return tensor.float()
+        return tensor.clone() if self.inference_mode else tensor
 
     @staticmethod
     def check_ramp(ramp: Optional[dict]) -> Optional[dict]:

@@ -121,7 +121,7 @@ class CAKDDistiller(BaseDistiller):
             self.teacher,
             tokens=True,
             method='CAKD',
-            kernel=self.accel.attention_kernel,
+            kernel=self.attention_kernel,
             **options)
         self.taps = dict(stage=self.student_tap)
         for spec in specs:

@@ -51,7 +51,7 @@ class PCAProjector(BaseProjector):
         num_heads (int): The teacher's number of heads.
         p (float): Substitution probability, in [0, 1]. Default 0.5.
         kernel (callable): The attention kernel, (q, k, v) ->
-            softmax(q k^T / sqrt(d)) v (:mod:`mmcakd.models.utils.attention`;
+            softmax(q k^T / sqrt(d)) v (:mod:`mmcakd.cpu.attention`;
             ``accel.attention`` sets it). Default torch's
             ``scaled_dot_product_attention``.
         target (str): ``'output'`` (the paper's PCAttn_S, default) or

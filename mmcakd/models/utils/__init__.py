@@ -1,4 +1,3 @@
-from .acceleration import Acceleration, compile_hook_free
 from .align import align_to_grid
 from .checkpoint import load_weights, read_state_dict
 from .feature_tap import FeatureTap, get_submodule
@@ -6,7 +5,7 @@ from .seeded_random import SeededRandom
 from .sync_batch_norm import SyncBatchNormAnyDevice
 
 __all__ = [
-    'Acceleration', 'compile_hook_free', 'align_to_grid', 'load_weights',
+    'align_to_grid', 'load_weights',
     'read_state_dict', 'FeatureTap',
     'get_submodule', 'SeededRandom', 'SyncBatchNormAnyDevice'
 ]

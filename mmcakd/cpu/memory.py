@@ -72,13 +72,16 @@ def keep_freed_memory() -> bool:
 
 def keep_freed_memory_if_asked(cfg) -> bool:
     """Apply a config's ``model.accel.keep_cpu_memory`` to this process
-    (``'auto'``, the default: on a machine without CUDA). Called by the
+    (``'auto'``, the default within ``accel``: on a machine without CUDA;
+    without ``accel`` nothing). Called by the
     entry points (``tools/train.py``, ``tools/test.py``, the step-cost
     benchmark) before they build anything: a process-wide setting is
     theirs to make, never a model constructor's. True if it is in effect.
     """
     model = cfg.get('model') or {}
-    accel = (model.get('accel') if hasattr(model, 'get') else None) or {}
+    accel = model.get('accel') if hasattr(model, 'get') else None
+    if accel is None:  # no device tuning asked for
+        return is_applied()
     asked = accel.get('keep_cpu_memory', 'auto')
     if asked == 'auto':
         asked = not torch.cuda.is_available()

@@ -7,7 +7,7 @@ in the standard (NCHW) layout than channels-last when a layer has few
 channels (the Fashion-MNIST student's 4- to 16-channel layers). A whole
 model in channels-last layout is no answer there: batch norms over so few
 channels are slower in that layout
-(``tools/analysis_tools/benchmark_conv_layout.py``; docs/cakd_config.md,
+(``tools/cpu_bench/benchmark_conv_layout.py``; docs/cakd_config.md,
 "Convolution layouts on CPU"). So each convolution converts its input and
 weight to channels-last, runs forward and backward in it, and hands back
 its output and gradients in the layouts it got: the same function, and

@@ -28,10 +28,10 @@ from torch import nn
 
 from mmcakd.datasets import FashionMNISTSplit
 from mmcakd.engine import DistillerOptimWrapperConstructor
-from mmcakd.models.utils import Acceleration
-from mmcakd.models.utils.attention import explicit_attention
-from mmcakd.models.utils.conv_layout import ChannelsLastConv2d
-from mmcakd.models.utils.onednn_linear import OneDNNLinear
+from mmcakd.cpu import Acceleration
+from mmcakd.cpu.attention import explicit_attention
+from mmcakd.cpu.conv_layout import ChannelsLastConv2d
+from mmcakd.cpu.onednn_linear import OneDNNLinear
 from mmcakd.registry import MODELS
 from mmcakd.utils import model_config, register_all_modules
 
@@ -221,12 +221,12 @@ def test_each_devices_defaults_swap_only_what_they_should(monkeypatch, cuda):
     after the first step and nothing else; on CUDA no CPU workaround class
     at all, channels-last by torch's own memory format, the teacher in bf16
     under torch's autocast."""
-    from .tiny import batch, distiller
+    from ..test_models.tiny import batch, distiller
     monkeypatch.setattr(torch.cuda, 'is_available', lambda: cuda)
     monkeypatch.setattr(torch.cuda, 'is_bf16_supported', lambda: True)
     with warnings.catch_warnings():
         warnings.simplefilter('error')  # no switch falls back
-        model = distiller(mrt=None)
+        model = distiller(mrt=None, accel=dict())
     accel = model.accel
     assert accel.device == ('cuda' if cuda else 'cpu')
     assert swapped_classes(model) == set()

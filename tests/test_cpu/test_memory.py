@@ -9,7 +9,7 @@ import warnings
 
 import pytest
 
-from mmcakd.utils import cpu_memory
+from mmcakd.cpu import memory as cpu_memory
 
 # Allocate, touch and free a 256 MiB tensor, as a training step does with
 # its large tensors, and count the minor page faults of 4 such cycles after 8
@@ -19,7 +19,7 @@ from mmcakd.utils import cpu_memory
 # warm-up (as in a training run's first steps).
 PROBE = '''
 import resource, sys, torch
-from mmcakd.utils.cpu_memory import keep_freed_memory
+from mmcakd.cpu.memory import keep_freed_memory
 if sys.argv[1] == 'keep':
     assert keep_freed_memory()
 def cycle():
@@ -59,17 +59,19 @@ def test_without_glibc_one_warning_and_nothing_changed(monkeypatch):
 
 
 # A model that asks for kept memory leaves the process as it was; the entry
-# point's call applies it ('auto' on a machine without CUDA).
+# point's call applies it (within accel, 'auto': on a machine without CUDA;
+# without accel, nothing).
 ENTRY = '''
 import torch
 from mmengine.config import ConfigDict
-from mmcakd.utils import cpu_memory
+from mmcakd.cpu import memory as cpu_memory
 from tests.test_models.tiny import distiller
 distiller(accel=dict(keep_cpu_memory=True), mrt=None)
 assert not cpu_memory.is_applied(), 'the model changed the allocator'
 cfg = ConfigDict(model=dict(accel=dict(keep_cpu_memory=False)))
 assert not cpu_memory.keep_freed_memory_if_asked(cfg)
-cfg = ConfigDict(model=dict())
+assert not cpu_memory.keep_freed_memory_if_asked(ConfigDict(model=dict()))
+cfg = ConfigDict(model=dict(accel=dict()))
 assert cpu_memory.keep_freed_memory_if_asked(cfg) == (
     not torch.cuda.is_available())
 print('ok')

@@ -13,7 +13,7 @@ import torch.nn.functional as F
 
 # Where 'auto' takes the explicit kernel on CPU: low-precision inputs, and
 # short sequences in any precision. Measured on 2 cores
-# (tools/analysis_tools/benchmark_attention.py, docs/cakd_config.md):
+# (tools/cpu_bench/benchmark_attention.py, docs/cakd_config.md):
 # explicit / fused time is 0.53-0.69 in bf16 at 49-785 keys; in fp32,
 # 0.69-0.76 at 49-50 keys (0.95-0.97 with the backward) but 0.95-1.34 at
 # 64-785 (0.99-1.08 with the backward); and 'auto' against 'sdpa' takes

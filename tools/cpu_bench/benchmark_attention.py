@@ -1,6 +1,6 @@
 """Time the attention kernels of ``accel.attention`` side by side.
 
-    python tools/analysis_tools/benchmark_attention.py
+    python tools/cpu_bench/benchmark_attention.py
         [--shapes B,HEADS,N,D ...] [--rounds 20] [--threads 2]
 
 For each (B, heads, N, d), on this machine's CPU, it prints the median
@@ -21,8 +21,8 @@ from functools import partial
 import torch
 import torch.nn.functional as F
 
-from mmcakd.models.utils.attention import explicit_attention
-from mmcakd.utils.microbench import median_ms, parse_microbench_args
+from mmcakd.cpu.attention import explicit_attention
+from mmcakd.cpu.microbench import median_ms, parse_microbench_args
 
 KERNELS = dict(sdpa=F.scaled_dot_product_attention,
                explicit=explicit_attention)

@@ -3,8 +3,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from mmcakd.models.utils import attention
-from mmcakd.models.utils.attention import (ATTENTION, EXPLICIT_MAX_KEYS,
+from mmcakd.cpu import attention
+from mmcakd.cpu.attention import (ATTENTION, EXPLICIT_MAX_KEYS,
                                            auto_attention, explicit_attention)
 
 

@@ -1,4 +1,4 @@
-"""tools/analysis_tools/benchmark_linear.py on a tiny scale: one line per
+"""tools/cpu_bench/benchmark_linear.py on a tiny scale: one line per
 shape and setting, with both implementations' times and their ratio. Its
 timings are not checked here (timing belongs in the benchmark)."""
 import re
@@ -6,7 +6,7 @@ import subprocess
 
 from ..conftest import PYTHON, ROOT, run_tool
 
-TOOL = 'tools/analysis_tools/benchmark_linear.py'
+TOOL = 'tools/cpu_bench/benchmark_linear.py'
 
 
 def test_prints_both_implementations_per_shape_and_setting():

@@ -1,6 +1,6 @@
 """Step cost of a distiller against its limit, measured side by side.
 
-    python tools/analysis_tools/benchmark_step.py CONFIG [CONFIG ...]
+    python tools/cpu_bench/benchmark_step.py CONFIG [CONFIG ...]
         [--batch-size 8] [--input-size 224] [--rounds 10] [--warmup 3]
         [--accel k=v ...] [--ablate k=v ...] [--no-memory] [--out FILE.json]
         [--train-log WORK_DIR] [--cfg-options k=v ...]
@@ -62,10 +62,11 @@ from mmengine.config import Config, DictAction
 from mmengine.optim import build_optim_wrapper
 from mmpretrain.structures import DataSample
 
+from mmcakd.cpu import memory as cpu_memory
 from mmcakd.models.distillers import build_classifier
 from mmcakd.models.teachers import build_teacher_reader
 from mmcakd.registry import MODELS
-from mmcakd.utils import cpu_memory, model_config, register_all_modules
+from mmcakd.utils import model_config, register_all_modules
 
 PARTS = ('student', 'teacher', 'distiller')
 # The distiller's speed switches all off: the plain step.

@@ -1,11 +1,11 @@
 """Time fp32 linear layers: torch's F.linear against oneDNN, side by side.
 
-    python tools/analysis_tools/benchmark_linear.py
+    python tools/cpu_bench/benchmark_linear.py
         [--shapes ROWS,C_IN,C_OUT ...] [--rounds 20] [--threads 2]
 
 For each shape, on this machine's CPU, it prints the median time and
 GFLOP/s of ``F.linear`` (MKL's sgemm on CPU) and of
-:func:`mmcakd.models.utils.onednn_linear.linear_onednn` (the same product
+:func:`mmcakd.cpu.onednn_linear.linear_onednn` (the same product
 as a oneDNN 1x1 convolution, ``accel.onednn_linear``), and oneDNN / F.linear,
 for a forward under inference mode and a forward and backward (input and
 weight gradients). The two alternate within each round. Freed memory is
@@ -20,8 +20,8 @@ from functools import partial
 import torch
 import torch.nn.functional as F
 
-from mmcakd.models.utils.onednn_linear import linear_onednn
-from mmcakd.utils.microbench import median_ms, parse_microbench_args
+from mmcakd.cpu.microbench import median_ms, parse_microbench_args
+from mmcakd.cpu.onednn_linear import linear_onednn
 
 KERNELS = {'F.linear': F.linear, 'oneDNN': linear_onednn}
 SHAPES = ('6272,128,128', '12544,128,128', '6400,128,384', '392,768,768',

@@ -1,4 +1,4 @@
-"""tools/analysis_tools/benchmark_conv_layout.py on a tiny scale: one line
+"""tools/cpu_bench/benchmark_conv_layout.py on a tiny scale: one line
 per shape with both layouts' times and their ratios. Its timings are not
 checked here (timing belongs in the benchmark)."""
 import re
@@ -6,7 +6,7 @@ import subprocess
 
 from ..conftest import PYTHON, ROOT, run_tool
 
-TOOL = 'tools/analysis_tools/benchmark_conv_layout.py'
+TOOL = 'tools/cpu_bench/benchmark_conv_layout.py'
 
 
 def test_prints_both_layouts_per_shape():

@@ -7,7 +7,7 @@ from typing import Callable, Dict, Hashable, Sequence
 
 import torch
 
-from .cpu_memory import keep_freed_memory
+from .memory import keep_freed_memory
 
 WARMUP = 2
 

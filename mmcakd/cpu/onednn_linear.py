@@ -5,7 +5,7 @@ convolution with oneDNN. On this project's 2-core AMD EPYC, oneDNN is about
 twice as fast: a forward of 8,192 rows, 1,024 -> 1,024, runs at 221 GFLOP/s
 with ``F.linear`` and at 474 GFLOP/s with oneDNN; the CAKD discriminator's
 layer (6,272 rows, 128 -> 128) takes 0.56x the time with its backward
-(``tools/analysis_tools/benchmark_linear.py``; docs/cakd_config.md). So a
+(``tools/cpu_bench/benchmark_linear.py``; docs/cakd_config.md). So a
 linear layer is computed as the 1x1 convolution it is, with the same
 weights and the convolution's autograd. Where MKL is the faster one (it is
 tuned for Intel CPUs), switch it off.

@@ -1,7 +1,7 @@
 """Time 3x3 convolutions and batch norms in the standard and channels-last
 layouts, side by side (what ``accel.channels_last`` rests on).
 
-    python tools/analysis_tools/benchmark_conv_layout.py
+    python tools/cpu_bench/benchmark_conv_layout.py
         [--shapes B,C_IN,C_OUT,SIZE,STRIDE ...] [--rounds 20] [--threads 2]
 
 For each shape, on this machine's CPU, it prints the median time of a 3x3
@@ -17,7 +17,7 @@ ResNet-50's 3x3 layers at batch 8.
 import torch
 import torch.nn.functional as F
 
-from mmcakd.utils.microbench import median_ms, parse_microbench_args
+from mmcakd.cpu.microbench import median_ms, parse_microbench_args
 
 LAYOUTS = {'NCHW': torch.contiguous_format,
            'channels-last': torch.channels_last}

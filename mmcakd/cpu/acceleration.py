@@ -1,9 +1,10 @@
-"""Make the teacher and the student cheaper without changing what they do."""
-import dataclasses
+"""Make the teacher and the student cheaper without changing what they do
+(``model.accel``; the core runs the teacher itself, see
+:meth:`BaseDistiller.run_teacher`)."""
 import inspect
 import shutil
 import warnings
-from typing import Any, Callable, Optional, Union
+from typing import Callable, Optional, Union
 
 import numpy as np
 import torch
@@ -11,11 +12,11 @@ from mmpretrain.models.utils.attention import \
     scaled_dot_product_attention_pyimpl
 from torch import nn
 
+from mmcakd.models.distillers.base import TEACHER_DTYPES
 from .attention import ATTENTION
 from .conv_layout import use_channels_last_conv
 from .onednn_linear import use_onednn_linear
 
-DTYPES = {'bf16': torch.bfloat16, 'fp16': torch.float16}
 # The kernels an attention module of the teacher may hold, which
 # ``accel.attention`` replaces: mmpretrain's MultiheadAttention holds torch's
 # fused one or mmpretrain's explicit one.
@@ -64,28 +65,11 @@ def compile_hook_free(module: nn.Module, root: bool = True) -> int:
                for child in module.children())
 
 
-def _map_tensors(obj: Any, fn: Callable[[torch.Tensor], torch.Tensor]):
-    """Apply ``fn`` to every tensor in a tensor, tuple, list, dict or
-    dataclass (e.g. :class:`TeacherFeatures`)."""
-    if torch.is_tensor(obj):
-        return fn(obj)
-    if isinstance(obj, (tuple, list)):
-        return type(obj)(_map_tensors(o, fn) for o in obj)
-    if isinstance(obj, dict):
-        return {k: _map_tensors(v, fn) for k, v in obj.items()}
-    if dataclasses.is_dataclass(obj):
-        return dataclasses.replace(obj, **{
-            f.name: _map_tensors(getattr(obj, f.name), fn)
-            for f in dataclasses.fields(obj)
-        })
-    return obj
-
-
 class Acceleration:
     """The speed switches of a distiller (``model.accel`` in a config).
 
     None of them changes what is computed beyond rounding; the test
-    ``tests/test_models/test_acceleration.py`` bounds the differences.
+    ``tests/test_cpu/test_acceleration.py`` bounds the differences.
 
     Args:
         compile_teacher (bool): ``torch.compile`` the teacher's hook-free
@@ -97,7 +81,7 @@ class Acceleration:
             GPUs and with oneDNN). ``'conv'``: only the student's
             convolutions compute channels-last, each converting its input
             and handing its output back in the layout it got
-            (:mod:`mmcakd.models.utils.conv_layout`): for narrow CNNs on
+            (:mod:`mmcakd.cpu.conv_layout`): for narrow CNNs on
             CPU, whose batch norms are slower channels-last but whose
             convolution backward is several times faster so. On CPU, in both
             modes the student's convolutions are ``ChannelsLastConv2d``
@@ -115,7 +99,7 @@ class Acceleration:
             'auto': bf16 on CUDA, fp32 (None) on CPU.
         keep_cpu_memory (bool | 'auto'): Keep freed host memory in the
             process for reuse instead of returning it to the system every
-            step (:func:`mmcakd.utils.cpu_memory.keep_freed_memory`, glibc
+            step (:func:`mmcakd.cpu.memory.keep_freed_memory`, glibc
             only). Process-wide and irreversible, so the entry points apply
             it before they build anything (``tools/train.py``,
             ``tools/test.py``, :func:`keep_freed_memory_if_asked`), never
@@ -133,7 +117,7 @@ class Acceleration:
         attention (str): The kernel of the attention the distiller
             computes: the teacher's multi-head attention (mmpretrain's
             ``MultiheadAttention``: ViT, DeiT), CAKD's Attn_T and the PCA
-            projector's attention (:mod:`mmcakd.models.utils.attention`).
+            projector's attention (:mod:`mmcakd.cpu.attention`).
             ``'sdpa'`` (torch's fused ``scaled_dot_product_attention``),
             ``'explicit'`` (``softmax(QK^T / sqrt(d)) V`` as two matmuls,
             the softmax in fp32) or ``'auto'`` (on CPU explicit for bf16 or
@@ -145,7 +129,7 @@ class Acceleration:
         onednn_linear (bool | 'auto'): Compute the fp32 ``nn.Linear``
             layers of the whole distiller (teacher, student, projectors,
             discriminator) on CPU with oneDNN, as 1x1 convolutions
-            (:mod:`mmcakd.models.utils.onednn_linear`), instead of MKL's
+            (:mod:`mmcakd.cpu.onednn_linear`), instead of MKL's
             sgemm, which is about half as fast on AMD CPUs. The same
             function up to rounding; GPU tensors are left to ``F.linear``.
             Applied at the first training step, with compilation; on CUDA
@@ -202,7 +186,7 @@ class Acceleration:
             warnings.warn('accel.onednn_linear is a CPU kernel; CUDA keeps '
                           'its linear layers')
             self.onednn_linear = False
-        if self.teacher_dtype not in (None, *DTYPES):
+        if self.teacher_dtype not in (None, *TEACHER_DTYPES):
             raise ValueError(f'accel.teacher_dtype={teacher_dtype!r} must be '
                              "'bf16', 'fp16', None or 'auto'")
         self.compile_teacher = compile_teacher
@@ -330,29 +314,11 @@ class Acceleration:
             config.accumulated_recompile_limit, 8 * compiled)
         self._to_compile = []
 
-    def run_teacher(self, fn: Callable, inputs: torch.Tensor) -> Any:
-        """``fn(inputs)`` (a teacher forward, or a reader of its features)
-        without autograd, in the teacher's precision; fp32 outputs that
-        autograd may use (inference-mode tensors are cloned out)."""
+    def teacher_inputs(self, inputs: torch.Tensor) -> torch.Tensor:
+        """The teacher's batch in its layout (channels-last with True)."""
         if self.channels_last is True and inputs.dim() == 4:
-            inputs = inputs.contiguous(memory_format=torch.channels_last)
-        grad_off = (torch.inference_mode()
-                    if self.inference_mode else torch.no_grad())
-        # No teacher_dtype means fp32, also inside the student's --amp
-        # autocast region (train_step runs the teacher within it).
-        cast = (torch.autocast(inputs.device.type,
-                               dtype=DTYPES[self.teacher_dtype])
-                if self.teacher_dtype else torch.autocast(
-                    inputs.device.type, enabled=False))
-        with grad_off, cast:
-            out = fn(inputs)
-        return _map_tensors(out, self._target)
-
-    def _target(self, tensor: torch.Tensor) -> torch.Tensor:
-        """An fp32 tensor autograd may use (not an inference tensor)."""
-        if tensor.is_floating_point() and tensor.dtype != torch.float32:
-            return tensor.float()
-        return tensor.clone() if self.inference_mode else tensor
+            return inputs.contiguous(memory_format=torch.channels_last)
+        return inputs
 
 
 def _to_channels_last(module: nn.Module, args: tuple):

@@ -7,7 +7,7 @@ import torch.nn.functional as F
 from mmpretrain.models import ResNet_CIFAR
 from torch import nn
 
-from mmcakd.models.utils.conv_layout import (ChannelsLastConv2d,
+from mmcakd.cpu.conv_layout import (ChannelsLastConv2d,
                                              ChannelsLastConvFunction,
                                              use_channels_last_conv)
 

@@ -7,8 +7,8 @@ import torch.nn.functional as F
 from mmpretrain.models import VisionTransformer
 from torch import nn
 
-from mmcakd.models.utils import onednn_linear
-from mmcakd.models.utils.onednn_linear import (MIN_ELEMENTS, MIN_MACS,
+from mmcakd.cpu import onednn_linear
+from mmcakd.cpu.onednn_linear import (MIN_ELEMENTS, MIN_MACS,
                                                MIN_ROWS, OneDNNLinear,
                                                linear_onednn,
                                                use_onednn_linear)

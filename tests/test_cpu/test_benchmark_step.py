@@ -1,4 +1,4 @@
-"""tools/analysis_tools/benchmark_step.py on a tiny scale: it runs every
+"""tools/cpu_bench/benchmark_step.py on a tiny scale: it runs every
 part side by side and reports what it promises. Its timings are not checked
 here (timing belongs in the benchmark itself, not in unit tests)."""
 import json
@@ -10,7 +10,7 @@ import torch
 
 from ..conftest import PYTHON, ROOT, run_tool
 
-TOOL = 'tools/analysis_tools/benchmark_step.py'
+TOOL = 'tools/cpu_bench/benchmark_step.py'
 PAIR = 'vit-tiny_resnet-tiny_fashion-mnist.py'
 
 
