@@ -136,6 +136,10 @@ class Acceleration:
             it is refused with a warning (a CPU kernel).
             'auto': True on CPU, False on CUDA.
 
+    ``device`` ('auto': CUDA when torch sees a GPU, else CPU) is the
+    device the models will run on, which the 'auto' defaults are chosen
+    for; set it for a CPU run on a machine with a GPU.
+
     A switch the machine cannot honour (bf16/fp16 autocast it does not
     support, ``torch.compile`` without a C++ compiler on CPU,
     ``keep_cpu_memory`` without glibc, ``onednn_linear`` in a torch built
@@ -153,8 +157,12 @@ class Acceleration:
                  keep_cpu_memory: Union[bool, str] = 'auto',
                  fused_optimizer: Union[bool, str] = 'auto',
                  attention: str = 'auto',
-                 onednn_linear: Union[bool, str] = 'auto') -> None:
-        device = _device()
+                 onednn_linear: Union[bool, str] = 'auto',
+                 device: str = 'auto') -> None:
+        if device not in ('auto', 'cpu', 'cuda'):
+            raise ValueError(f"accel.device={device!r} must be 'auto', "
+                             "'cpu' or 'cuda'")
+        device = _device() if device == 'auto' else device
         for name, value in (('channels_last', channels_last),
                             ('teacher_dtype', teacher_dtype),
                             ('keep_cpu_memory', keep_cpu_memory),
@@ -218,6 +226,10 @@ class Acceleration:
     def from_config(cls, cfg: Optional[dict]) -> 'Acceleration':
         """Build from a config's ``model.accel`` dict (None: defaults),
         naming any key that is not a switch."""
+        if cfg is not None and not isinstance(cfg, dict):
+            raise ValueError(f'accel={cfg!r} must be a dict of switches '
+                             '(dict() for the defaults) or None (plain '
+                             'torch)')
         known = set(inspect.signature(cls).parameters)
         unknown = sorted(set(cfg or {}) - known)
         if unknown:

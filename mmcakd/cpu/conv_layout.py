@@ -92,8 +92,10 @@ class ChannelsLastConv2d(nn.Conv2d):
     """
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if (self.padding_mode != 'zeros' or isinstance(self.padding, str)
-                or x.dim() != 4):
+        # A CPU workaround: any other device, or another padding, is
+        # nn.Conv2d's own forward.
+        if (x.device.type != 'cpu' or self.padding_mode != 'zeros'
+                or isinstance(self.padding, str) or x.dim() != 4):
             return super().forward(x)
         stride = self.stride
         if self.kernel_size == (1, 1) and self.padding == (0, 0) and \

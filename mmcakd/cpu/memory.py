@@ -73,10 +73,12 @@ def keep_freed_memory() -> bool:
 def keep_freed_memory_if_asked(cfg) -> bool:
     """Apply a config's ``model.accel.keep_cpu_memory`` to this process
     (``'auto'``, the default within ``accel``: on a machine without CUDA;
-    without ``accel`` nothing). Called by the
-    entry points (``tools/train.py``, ``tools/test.py``, the step-cost
-    benchmark) before they build anything: a process-wide setting is
-    theirs to make, never a model constructor's. True if it is in effect.
+    without ``accel`` nothing). Called by the entry points
+    (``tools/train.py``, ``tools/test.py``, through
+    :func:`mmcakd.utils.apply_process_settings`) before they build
+    anything: a process-wide setting is theirs to make, never a model
+    constructor's (``tools/cpu_bench/benchmark_step.py`` applies it from
+    its ``--accel``). True if it is in effect.
     """
     model = cfg.get('model') or {}
     accel = model.get('accel') if hasattr(model, 'get') else None

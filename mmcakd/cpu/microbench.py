@@ -1,4 +1,4 @@
-"""What the micro-benchmark tools share (tools/analysis_tools/benchmark_*):
+"""What the micro-benchmark tools share (tools/cpu_bench/benchmark_*):
 their command line and their side-by-side timing."""
 import argparse
 import statistics

@@ -206,6 +206,7 @@ def apply_process_settings(cfg) -> None:
     before anything is built (never by a model): with ``model.accel``,
     its ``keep_cpu_memory`` (:mod:`mmcakd.cpu`, imported only then)."""
     model = cfg.get('model') or {}
-    if hasattr(model, 'get') and model.get('accel') is not None:
+    # Anything but a dict is refused by the model build, in one line.
+    if hasattr(model, 'get') and isinstance(model.get('accel'), dict):
         from mmcakd.cpu import keep_freed_memory_if_asked
         keep_freed_memory_if_asked(cfg)

@@ -254,3 +254,39 @@ def test_cpu_switches_are_refused_on_cuda(monkeypatch, switch):
     with pytest.warns(UserWarning, match='CPU'):
         accel = Acceleration(**switch)
     assert accel.channels_last in (True, ) and accel.onednn_linear is False
+
+
+def test_the_core_never_imports_the_cpu_package():
+    """mmcakd.cpu may import the core, never the other way: a distiller
+    without ``model.accel`` runs plain torch and leaves it unloaded."""
+    import subprocess
+    import sys
+    probe = ('import sys; from tests.test_models.tiny import distiller; '
+             'import mmcakd.models, mmcakd.utils; m = distiller(mrt=None); '
+             "assert m.accel is None and m.teacher_dtype is None; "
+             "print(sorted(k for k in sys.modules "
+             "if k.startswith('mmcakd.cpu')))")
+    out = subprocess.run([sys.executable, '-c', probe], cwd=ROOT,
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split('\n')[-2] == '[]'
+
+
+def test_the_device_the_defaults_are_chosen_for(monkeypatch):
+    """A CPU run on a machine with a GPU says so (accel.device): it gets
+    the CPU's defaults; a bad value or a non-dict accel is named."""
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: True)
+    monkeypatch.setattr(torch.cuda, 'is_bf16_supported', lambda: True)
+    accel = Acceleration(device='cpu', channels_last='conv')
+    assert (accel.device, accel.channels_last, accel.onednn_linear,
+            accel.teacher_dtype) == ('cpu', 'conv', True, None)
+    with pytest.raises(ValueError, match='accel.device'):
+        Acceleration(device='tpu')
+    with pytest.raises(ValueError, match='accel=False must be a dict'):
+        Acceleration.from_config(False)
+
+
+def test_channels_last_conv_leaves_other_devices_to_torch():
+    conv = ChannelsLastConv2d(2, 3, 1, stride=2)
+    x = torch.randn(1, 2, 4, 4, device='meta')
+    assert conv.to('meta')(x).shape == (1, 3, 2, 2)

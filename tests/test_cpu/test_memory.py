@@ -71,6 +71,9 @@ assert not cpu_memory.is_applied(), 'the model changed the allocator'
 cfg = ConfigDict(model=dict(accel=dict(keep_cpu_memory=False)))
 assert not cpu_memory.keep_freed_memory_if_asked(cfg)
 assert not cpu_memory.keep_freed_memory_if_asked(ConfigDict(model=dict()))
+from mmcakd.utils import apply_process_settings
+apply_process_settings(ConfigDict(model=dict(accel=False)))  # the model says
+assert not cpu_memory.is_applied()
 cfg = ConfigDict(model=dict(accel=dict()))
 assert cpu_memory.keep_freed_memory_if_asked(cfg) == (
     not torch.cuda.is_available())

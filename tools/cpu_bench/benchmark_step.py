@@ -131,7 +131,8 @@ class Bench:
             cfg.merge_from_dict(args.cfg_options)
         model_cfg = model_config(cfg)
         model_cfg.teacher_ckpt = None
-        model_cfg.accel = dict(PLAIN, **(accel or {}))
+        # The 'auto' defaults are those of the device timed.
+        model_cfg.accel = dict(PLAIN, device=args.device, **(accel or {}))
         model_cfg.setdefault('data_preprocessor', {})
         if args.input_shape:  # a memory probe: the parent's shape
             model_cfg.input_size = tuple(args.input_shape)

@@ -112,8 +112,9 @@ class BaseDistiller(BaseModel):
     The teacher is built from an ordinary mmpretrain classifier config,
     loaded from ``teacher_ckpt`` with torch's safe loader, and frozen for
     real: ``requires_grad=False``, in eval mode even after ``model.train()``
-    (so drop-path and dropout stay off), run under ``torch.no_grad()`` by the
-    subclasses, and therefore skipped by DDP wrappers and optimizers.
+    (so drop-path and dropout stay off), run without autograd by
+    :meth:`run_teacher`, and therefore skipped by DDP wrappers and
+    optimizers.
 
     Unlabelled samples (``gt_label`` = ``UNLABELLED``, -1, e.g. from
     :class:`~mmcakd.datasets.PartiallyLabelledDataset`) get no CE: the

@@ -105,7 +105,7 @@ class TeacherReader:
         kernel (callable): The attention kernel, (q, k, v) ->
             softmax(q k^T / sqrt(d)) v, each (B, heads, N, d); torch's
             ``scaled_dot_product_attention`` by default (the distiller
-            passes its ``accel.attention_kernel``).
+            passes its ``attention_kernel``).
         relation (bool): Also compute V_T V_T^T / sqrt(d), the teacher's
             side of L_pca's value-relation term, in the teacher's run (its
             precision, no autograd) like Attn_T. Default False.
