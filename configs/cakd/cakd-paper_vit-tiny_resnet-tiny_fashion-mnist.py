@@ -7,7 +7,7 @@
 # The benchmark's "CAKD, paper form" row and its ablations.
 _base_ = [
     '../_base_/distillers/cakd.py',
-    '../_base_/pairs/vit-tiny_resnet-tiny_fashion-mnist.py',
+    '../_base_/pairs/pair_vit-tiny_resnet-tiny_fashion-mnist.py',
     '../_base_/schedules/fashion-mnist-10pct_40e.py',
 ]
 

@@ -4,7 +4,7 @@
 #   bash tools/dist_train.sh configs/cakd/cakd-release_vit-b16_resnet50_in1k.py 8
 _base_ = [
     '../_base_/distillers/cakd_release.py',
-    '../_base_/pairs/vit-b16_resnet50_in1k.py',
+    '../_base_/pairs/pair_vit-b16_resnet50_in1k.py',
     '../_base_/schedules/imagenet_120e.py',
 ]
 

@@ -6,7 +6,7 @@
 # 11, 0.2 from epoch 12 on.
 _base_ = [
     '../_base_/distillers/cakd_release.py',
-    '../_base_/pairs/vit-tiny_resnet-tiny_fashion-mnist.py',
+    '../_base_/pairs/pair_vit-tiny_resnet-tiny_fashion-mnist.py',
     '../_base_/schedules/fashion-mnist-10pct_40e.py',
 ]
 

@@ -5,7 +5,7 @@
 # ./swin-t_resnet50_in1k.py.
 _base_ = [
     '../_base_/distillers/cakd.py',
-    '../_base_/pairs/vit-b16_resnet50_in1k.py',
+    '../_base_/pairs/pair_vit-b16_resnet50_in1k.py',
     '../_base_/schedules/imagenet_120e.py',
 ]
 

@@ -11,7 +11,7 @@
 # (./cakd-mrt_vit-tiny_resnet-small_fashion-mnist-1pct.py).
 _base_ = [
     '../_base_/distillers/cakd.py',
-    '../_base_/pairs/vit-tiny_resnet-small_fashion-mnist.py',
+    '../_base_/pairs/pair_vit-tiny_resnet-small_fashion-mnist.py',
     '../_base_/schedules/fashion-mnist-1pct-unlabelled_3e.py',
 ]
 

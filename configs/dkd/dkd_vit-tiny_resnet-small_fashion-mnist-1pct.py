@@ -6,7 +6,7 @@
 # schedule: here 108 of 1,290 iterations).
 _base_ = [
     '../_base_/distillers/dkd.py',
-    '../_base_/pairs/vit-tiny_resnet-small_fashion-mnist.py',
+    '../_base_/pairs/pair_vit-tiny_resnet-small_fashion-mnist.py',
     '../_base_/schedules/fashion-mnist-1pct-unlabelled_3e.py',
 ]
 

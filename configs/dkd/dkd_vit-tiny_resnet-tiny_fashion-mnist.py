@@ -5,7 +5,7 @@
 # DKD's warm-up scaled to this schedule (mdistiller: 20 of 240 epochs).
 _base_ = [
     '../_base_/distillers/dkd.py',
-    '../_base_/pairs/vit-tiny_resnet-tiny_fashion-mnist.py',
+    '../_base_/pairs/pair_vit-tiny_resnet-tiny_fashion-mnist.py',
     '../_base_/schedules/fashion-mnist-10pct_40e.py',
 ]
 

@@ -7,7 +7,7 @@
 #   bash tools/dist_train.sh configs/fitnet/fitnet_swin-t_resnet50_in1k.py 8
 _base_ = [
     '../_base_/distillers/fitnet.py',
-    '../_base_/pairs/swin-t_resnet50_in1k.py',
+    '../_base_/pairs/pair_swin-t_resnet50_in1k.py',
     '../_base_/schedules/imagenet_120e.py',
 ]
 

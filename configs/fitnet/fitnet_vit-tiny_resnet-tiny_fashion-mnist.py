@@ -5,7 +5,7 @@
 # The hint is taken where CAKD taps: layer3 (7x7, the teacher's grid).
 _base_ = [
     '../_base_/distillers/fitnet.py',
-    '../_base_/pairs/vit-tiny_resnet-tiny_fashion-mnist.py',
+    '../_base_/pairs/pair_vit-tiny_resnet-tiny_fashion-mnist.py',
     '../_base_/schedules/fashion-mnist-10pct_40e.py',
 ]
 

@@ -5,7 +5,7 @@
 # Method defaults (T=4, alpha=0.9) from configs/_base_/distillers/kd.py.
 _base_ = [
     '../_base_/distillers/kd.py',
-    '../_base_/pairs/vit-tiny_resnet-tiny_fashion-mnist.py',
+    '../_base_/pairs/pair_vit-tiny_resnet-tiny_fashion-mnist.py',
     '../_base_/schedules/fashion-mnist-10pct_40e.py',
 ]
 

@@ -4,7 +4,7 @@
 # options as in ./ofa_vit-tiny_resnet-tiny_fashion-mnist.py.
 _base_ = [
     '../_base_/distillers/ofa.py',
-    '../_base_/pairs/vit-tiny_resnet-small_fashion-mnist.py',
+    '../_base_/pairs/pair_vit-tiny_resnet-small_fashion-mnist.py',
     '../_base_/schedules/fashion-mnist-1pct-unlabelled_3e.py',
 ]
 

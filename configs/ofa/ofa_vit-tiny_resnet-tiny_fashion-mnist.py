@@ -6,7 +6,7 @@
 # stage); the release's eps=1.
 _base_ = [
     '../_base_/distillers/ofa.py',
-    '../_base_/pairs/vit-tiny_resnet-tiny_fashion-mnist.py',
+    '../_base_/pairs/pair_vit-tiny_resnet-tiny_fashion-mnist.py',
     '../_base_/schedules/fashion-mnist-10pct_40e.py',
 ]
 

@@ -14,7 +14,7 @@ model = dict(
     teacher_ckpt='work_dirs/vit-tiny_own-data/epoch_5.pth',
     # Any mmpretrain classifier: here the benchmark's 44k-parameter ResNet
     # (one input channel, 10 classes).
-    student='{{ fileDirname }}/../_base_/models/resnet-small_fashion-mnist.py',
+    student='{{ fileDirname }}/../_base_/models/resnet-small_gray.py',
     # Step 3 (tools/analysis_tools/show_stages.py): the teacher's grid is
     # 7x7 at 28 px, as the student's layer3.
     student_stage='backbone.layer3',

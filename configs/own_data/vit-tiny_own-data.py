@@ -4,7 +4,7 @@
 # training split; the folder is made of test images it never saw), and is
 # fine-tuned on the labelled folder for a few epochs.
 _base_ = [
-    '../_base_/models/vit-tiny_fashion-mnist.py',
+    '../_base_/models/vit-tiny-p4_gray.py',
     '../_base_/datasets/own-data.py',
     '../_base_/default_runtime.py',
 ]

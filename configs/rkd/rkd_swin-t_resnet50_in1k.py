@@ -8,7 +8,7 @@
 #   bash tools/dist_train.sh configs/rkd/rkd_swin-t_resnet50_in1k.py 8
 _base_ = [
     '../_base_/distillers/rkd.py',
-    '../_base_/pairs/swin-t_resnet50_in1k.py',
+    '../_base_/pairs/pair_swin-t_resnet50_in1k.py',
     '../_base_/schedules/imagenet_120e.py',
 ]
 

@@ -5,7 +5,7 @@
 # as many steps as a distiller; it cannot use the unlabelled images. The
 # optimizer and lr schedule are the distillers' student's.
 _base_ = [
-    '../_base_/models/resnet-small_fashion-mnist.py',
+    '../_base_/models/resnet-small_gray.py',
     '../_base_/schedules/fashion-mnist-1pct-unlabelled_3e.py',
 ]
 

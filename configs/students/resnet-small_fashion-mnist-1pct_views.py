@@ -7,5 +7,5 @@ _base_ = './resnet-small_fashion-mnist-1pct.py'
 model = dict(
     _delete_=True,
     type='ViewAugmentedClassifier',
-    student='{{ fileDirname }}/../_base_/models/resnet-small_fashion-mnist.py',
+    student='{{ fileDirname }}/../_base_/models/resnet-small_gray.py',
     views=dict(prob=0.5))

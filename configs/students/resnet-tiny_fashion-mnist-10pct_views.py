@@ -8,5 +8,5 @@ _base_ = './resnet-tiny_fashion-mnist-10pct.py'
 model = dict(
     _delete_=True,
     type='ViewAugmentedClassifier',
-    student='{{ fileDirname }}/../_base_/models/resnet-tiny_fashion-mnist.py',
+    student='{{ fileDirname }}/../_base_/models/resnet-tiny_gray.py',
     views=dict(prob=0.5))

@@ -1,8 +1,8 @@
 # The Fashion-MNIST student alone: an 11k-parameter CIFAR-style ResNet trained
 # with cross-entropy on the full training split (55k images).
 _base_ = [
-    '../_base_/models/resnet-tiny_fashion-mnist.py',
-    '../_base_/datasets/fashion_mnist.py',
+    '../_base_/models/resnet-tiny_gray.py',
+    '../_base_/datasets/fashion-mnist_bs128.py',
     '../_base_/default_runtime.py',
 ]
 

@@ -1,8 +1,8 @@
 # The Fashion-MNIST teacher: a 0.54M-parameter ViT (patch 4, 7x7 tokens),
 # trained on the full training split (55k images; 5k held apart for val).
 _base_ = [
-    '../_base_/models/vit-tiny_fashion-mnist.py',
-    '../_base_/datasets/fashion_mnist.py',
+    '../_base_/models/vit-tiny-p4_gray.py',
+    '../_base_/datasets/fashion-mnist_bs128.py',
     '../_base_/default_runtime.py',
 ]
 

@@ -19,7 +19,7 @@ from ..test_models.test_bad_input import Payload
 from .test_cakd_tools import CAKD
 
 TEACHER_CKPT = osp.join(ROOT, 'checkpoints', 'vit-tiny_fashion-mnist.pth')
-STUDENT_MODEL = osp.join(ROOT, 'configs/_base_/models/resnet-tiny_fashion-mnist.py')
+STUDENT_MODEL = osp.join(ROOT, 'configs/_base_/models/resnet-tiny_gray.py')
 DOC = osp.join(ROOT, 'docs', 'bad_inputs.md')
 
 

@@ -8,7 +8,7 @@ from mmengine.config import Config
 from ..conftest import PYTHON, ROOT, free_port, run_tool
 from .test_cakd_tools import CAKD
 
-STUDENT_MODEL = 'configs/_base_/models/resnet-tiny_fashion-mnist.py'
+STUDENT_MODEL = 'configs/_base_/models/resnet-tiny_gray.py'
 B = 4
 
 

@@ -3,7 +3,7 @@
 # student's lr on a cosine (its optimizer is set next to the model, since a
 # distiller's base already defines `optim_wrapper`). The same schedule as
 # the student alone (configs/students/resnet-tiny_fashion-mnist-10pct.py).
-_base_ = ['../datasets/fashion_mnist.py', '../default_runtime.py']
+_base_ = ['../datasets/fashion-mnist_bs128.py', '../default_runtime.py']
 
 max_epochs = 40
 train_dataloader = dict(dataset=dict(fraction=0.1))

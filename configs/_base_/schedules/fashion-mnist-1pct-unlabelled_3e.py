@@ -6,9 +6,9 @@
 # student alone (configs/students/resnet-small_fashion-mnist-1pct.py) trains
 # on the same 550 labelled images, cycled to the same epoch length, so it
 # takes as many steps. The label fraction and the student's width (44k,
-# configs/_base_/models/resnet-small_fashion-mnist.py) were chosen on the
+# configs/_base_/models/resnet-small_gray.py) were chosen on the
 # validation split: where logit KD gains most over the student alone.
-_base_ = ['../datasets/fashion_mnist.py', '../default_runtime.py']
+_base_ = ['../datasets/fashion-mnist_bs128.py', '../default_runtime.py']
 
 labelled_fraction = 0.01
 max_epochs = 3
