@@ -1,5 +1,6 @@
 """Option checks: a bad method option fails when the model is built, in one
 line that names the config field, instead of a torch or Python message."""
+import inspect
 import math
 from typing import Optional, Sequence
 
@@ -60,3 +61,21 @@ def check_options(cfg: dict, allowed: Sequence[str], field: str) -> None:
     if unknown:
         raise ValueError(f'{field}: unknown option(s) {unknown}; expected '
                          f'{", ".join(allowed)}')
+
+
+def check_class_options(cls: type, cfg: dict, field: str,
+                        open_kwargs: bool = True) -> None:
+    """Refuse keys of ``cfg`` (``type`` aside) that ``cls``'s constructor
+    does not name, naming ``field`` and what it takes. With
+    ``open_kwargs`` a constructor taking ``**kwargs`` takes anything;
+    without, only its named parameters count (a subclass without an
+    ``__init__`` of its own shows ``nn.Module``'s ``*args, **kwargs``)."""
+    params = inspect.signature(cls).parameters.values()
+    if open_kwargs and any(p.kind == p.VAR_KEYWORD for p in params):
+        return
+    known = sorted(p.name for p in params
+                   if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD))
+    unknown = sorted(set(cfg) - {'type'} - set(known))
+    if unknown:
+        raise ValueError(f'{field}: unknown option(s) {unknown}; '
+                         f'{cls.__name__} takes {known}')

@@ -1,6 +1,5 @@
 """What every distiller shares: a frozen teacher and a trainable student."""
 import dataclasses
-import inspect
 from contextlib import contextmanager
 from typing import (Any, Callable, Dict, Iterator, List, Optional, Sequence,
                     Tuple, Union)
@@ -20,7 +19,7 @@ from mmcakd.models.losses import (UNLABELLED, LabelledOnlyLoss,
 from mmcakd.models.teachers import build_teacher_reader
 from mmcakd.models.utils import FeatureTap, load_weights
 from mmcakd.registry import MODELS
-from mmcakd.utils.checks import check_number
+from mmcakd.utils.checks import check_class_options, check_number
 
 ModelCfg = Union[dict, str]
 # The teacher's precisions under autocast (``accel.teacher_dtype``).
@@ -74,13 +73,7 @@ def build_loss(cfg: Optional[dict], field: str = 'distill_loss') -> nn.Module:
     if cls is None:
         raise ValueError(f'{field}.type={cfg["type"]!r} is not a registered '
                          'loss (mmcakd.models.losses)')
-    params = inspect.signature(cls).parameters.values()
-    if not any(p.kind == p.VAR_KEYWORD for p in params):
-        unknown = sorted(set(cfg) - {'type'} - {p.name for p in params})
-        if unknown:
-            raise ValueError(f'{field}: unknown option(s) {unknown}; '
-                             f'{cls.__name__} takes '
-                             f'{sorted(p.name for p in params)}')
+    check_class_options(cls, cfg, field)
     try:
         return MODELS.build(dict(cfg))
     except ValueError as e:  # a bad option: name it by its config path

@@ -1,5 +1,4 @@
 """CAKD: cross-architecture knowledge distillation (Liu et al., ACCV 2022)."""
-import inspect
 from typing import Dict, List, NamedTuple, Optional, Tuple
 
 import torch
@@ -11,7 +10,8 @@ from mmcakd.models.projectors import BaseProjector
 from mmcakd.models.teachers import TeacherFeatures, build_teacher_reader
 from mmcakd.models.utils import FeatureTap, align_to_grid
 from mmcakd.registry import MODELS, PROJECTORS
-from mmcakd.utils.checks import check_int, check_number, check_options
+from mmcakd.utils.checks import (check_class_options, check_int,
+                                 check_number, check_options)
 from .base import BaseDistiller, build_loss
 
 
@@ -218,12 +218,8 @@ class CAKDDistiller(BaseDistiller):
             if isinstance(loss, dict) and 'type' not in loss:
                 loss = dict(cls.default_loss, **loss)
             loss = build_loss(loss, f'{field}.loss')
-            known = {n for n, p in inspect.signature(cls).parameters.items()
-                     if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)}
-            unknown = sorted(set(cfg) - {'type'} - known)
-            if unknown:
-                raise ValueError(f'{field}: unknown option(s) {unknown}; '
-                                 f'{cfg["type"]} takes {sorted(known)}')
+            # nn.Module's **kwargs is not the projector's.
+            check_class_options(cls, cfg, field, open_kwargs=False)
             try:
                 asks = cls.reader_options(cfg, loss)
             except ValueError as err:
