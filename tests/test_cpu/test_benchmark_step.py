@@ -83,3 +83,63 @@ def test_ablate_refuses_what_it_cannot_compare(argv, message):
     proc = subprocess.run([PYTHON, TOOL, f'configs/kd/kd_{PAIR}', *argv],
                           cwd=ROOT, capture_output=True, text=True)
     assert proc.returncode == 2 and message in proc.stderr
+
+
+def test_ablate_a_piece_of_the_method(tmp_path):
+    out = tmp_path / 'step.json'
+    run_tool([
+        PYTHON, TOOL, f'configs/cakd/{PAIR}', '--batch-size', '4',
+        '--rounds', '1', '--warmup', '1', '--no-memory', '--accel',
+        'attention=explicit', '--ablate', 'substitution=plain',
+        'gram=plain', '--out', str(out)
+    ])
+    result = json.loads(out.read_text())
+    assert set(result['time_ratio']) == {
+        'cakd', 'cakd+accel', 'cakd+accel,substitution=plain',
+        'cakd+accel,gram=plain'
+    }
+
+
+def test_plain_pieces_compute_what_the_pieces_do():
+    """The ablation compares like with like: each plain expression gives
+    the piece's values and gradients (the Bernoulli draw its rate)."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        'plain_pieces', osp.join(ROOT, 'tools/cpu_bench/plain_pieces.py'))
+    plain_pieces = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(plain_pieces)
+    from mmcakd.models.projectors.pca import PartialSubstitution
+    from mmcakd.models.utils.gram import Gram
+    from mmcakd.models.utils.seeded_random import SeededRandom
+
+    torch.manual_seed(0)
+    student = torch.randn(2, 5, 3, 4, 6)
+    teacher = torch.randn(2, 5, 3, 4, 6)
+    take = (torch.rand(2, 5, 3, 4, 6) < 0.5).float()
+    weights = [torch.randn(2, 4, 5, 6) for _ in range(4)]
+    grads = []
+    for piece in (PartialSubstitution, plain_pieces.PlainSubstitution):
+        s = student.clone().requires_grad_()
+        outs = piece.apply(s, teacher, take)
+        sum((o * w).sum() for o, w in zip(outs, weights)).backward()
+        grads.append((outs, s.grad))
+    for a, b in zip(grads[0][0], grads[1][0]):
+        assert torch.equal(a, b)
+    assert torch.equal(grads[0][1], grads[1][1])
+
+    v = torch.randn(2, 4, 5, 6)
+    w = torch.randn(2, 4, 5, 5)
+    results = []
+    for piece in (Gram, plain_pieces.PlainGram):
+        x = v.clone().requires_grad_()
+        out = piece.apply(x, 0.25)
+        (out * w).sum().backward()
+        results.append((out, x.grad))
+    torch.testing.assert_close(results[0][0], results[1][0])
+    torch.testing.assert_close(results[0][1], results[1][1])
+
+    mask = plain_pieces.plain_bernoulli(SeededRandom(), (1000, 100), 0.25,
+                                        torch.device('cpu'), torch.float32)
+    assert mask.shape == (1000, 100) and mask.dtype == torch.float32
+    assert set(mask.unique().tolist()) == {0.0, 1.0}
+    assert abs(mask.mean().item() - 0.25) < 0.005

@@ -29,7 +29,9 @@ compile_teacher=True teacher_dtype=bf16 channels_last=True``).
 ``--ablate k=v ...`` adds, per pair, one more twin of each with the
 ``--accel`` switches but ``k`` set to ``v`` (``<name>+accel,k=v``): what one
 switch is worth, measured in the same rounds (e.g. ``--ablate
-attention=sdpa``).
+attention=sdpa``). The method's hand-written pieces are ablated the same
+way, each against its plain torch expression (``--ablate bernoulli=plain
+substitution=plain gram=plain``, ``tools/cpu_bench/plain_pieces.py``).
 ``keep_cpu_memory`` is process-wide: with it in ``--accel``, every row, the
 limit included, and every memory probe run with it (the output says so),
 which lowers the limit too. The other switches act on the accelerated rows
@@ -67,6 +69,9 @@ from mmcakd.models.distillers import build_classifier
 from mmcakd.models.teachers import build_teacher_reader
 from mmcakd.registry import MODELS
 from mmcakd.utils import model_config, register_all_modules
+
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+from plain_pieces import PIECES, plain  # noqa: E402
 
 PARTS = ('student', 'teacher', 'distiller')
 # The distiller's speed switches all off: the plain step.
@@ -114,6 +119,10 @@ def parse_args(argv=None) -> argparse.Namespace:
                      '--accel too')
     if args.device == 'cuda' and not torch.cuda.is_available():
         parser.error('--device cuda: this torch sees no GPU')
+    for key, value in (args.ablate or {}).items():
+        if key in PIECES and value != 'plain':
+            parser.error(f'--ablate {key}={value}: a piece of the method '
+                         f'is ablated as {key}=plain')
     if 'keep_cpu_memory' in (args.ablate or {}):
         parser.error('--ablate keep_cpu_memory: it is process-wide, so no '
                      'row can differ in it; compare two runs instead')
@@ -124,7 +133,10 @@ class Bench:
     """The three workloads, built from one config, on shared batches."""
 
     def __init__(self, args: argparse.Namespace, config: str,
-                 accel: Optional[dict] = None) -> None:
+                 accel: Optional[dict] = None,
+                 pieces: Tuple[str, ...] = ()) -> None:
+        # The method's pieces swapped for their plain form in this row.
+        self.pieces = pieces
         register_all_modules()
         cfg = Config.fromfile(config)
         if args.cfg_options:
@@ -188,6 +200,10 @@ class Bench:
         self.inputs = preprocessor(self.data, True)['inputs']
 
     def step(self, part: str) -> None:
+        with plain(self.pieces if part == 'distiller' else ()):
+            self._step(part)
+
+    def _step(self, part: str) -> None:
         if part == 'student':
             self.student.train_step(self.data, self.student_wrapper)
         elif part == 'teacher':
@@ -274,12 +290,15 @@ def data_wait(work_dir: str) -> dict:
 
 
 def accel_variants(args: argparse.Namespace) -> list:
-    """(row suffix, accel switches): ``--accel``, then one per
-    ``--ablate`` pair."""
+    """(row suffix, accel switches, plain pieces): ``--accel``, then one
+    per ``--ablate`` pair (an accel switch changed, or one of the method's
+    pieces in its plain form)."""
     if not args.accel:
         return []
-    return [('+accel', args.accel)] + [
-        (f'+accel,{key}={value}', dict(args.accel, **{key: value}))
+    return [('+accel', args.accel, ())] + [
+        (f'+accel,{key}={value}',
+         args.accel if key in PIECES else dict(args.accel, **{key: value}),
+         (key, ) if key in PIECES else ())
         for key, value in (args.ablate or {}).items()
     ]
 
@@ -306,7 +325,8 @@ def machine(device: str = 'cpu') -> dict:
 def entries(args: argparse.Namespace) -> list:
     """One bench per config, then a twin of each per accel variant."""
     return [Bench(args, config) for config in args.config] + [
-        Bench(args, config, accel) for _, accel in accel_variants(args)
+        Bench(args, config, accel, pieces)
+        for _, accel, pieces in accel_variants(args)
         for config in args.config
     ]
 
@@ -355,7 +375,8 @@ def main(argv=None) -> None:
         bench.build('distiller')
     single = len(benches) == 1
     names = ['distiller'] if single else labels_of(args.config)
-    names = names + [f'{name}{suffix}' for suffix, _ in accel_variants(args)
+    names = names + [f'{name}{suffix}'
+                     for suffix, _, _ in accel_variants(args)
                      for name in names]
     # (name, bench, part): the reference student and teacher, then every
     # distiller, alternating within each round.
