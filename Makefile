@@ -16,7 +16,7 @@ FMNIST_PKG := $(FMNIST_SRC)/t10k-labels-idx1-ubyte.gz
 DATA := data/fashion_mnist/.prepared
 TEACHER_CKPT := checkpoints/vit-tiny_fashion-mnist.pth
 
-.PHONY: demo test test-all test-slurm doc-check venv data teacher clean-demo
+.PHONY: demo test test-all test-install test-slurm doc-check venv data teacher clean-demo
 
 venv: $(STAMP)
 
@@ -63,7 +63,12 @@ test: $(DATA)
 
 # Also the slow end-to-end tests.
 test-all: $(DATA)
-	$(PY) -m pytest -q -m "slow or not slow" tests
+	$(PY) -m pytest -q -m "not install" tests
+
+# Install the project into a fresh venv that already has another torch
+# (network; a few minutes): pip keeps that torch.
+test-install: $(STAMP)
+	$(PY) -m pytest -q -m install tests/test_packaging.py
 
 # A 2-task CAKD job through tools/slurm_train.sh / slurm_test.sh on a
 # one-node Slurm cluster started here (Debian's slurm-wlm and munge), then

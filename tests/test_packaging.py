@@ -1,8 +1,10 @@
 """Installing mmcakd beside a torch that is already there keeps that torch."""
 import json
+import os
 import os.path as osp
 import subprocess
 
+import pytest
 from packaging.requirements import Requirement
 
 from .conftest import PYTHON, ROOT
@@ -58,3 +60,30 @@ def test_the_two_import_and_read_warnings_are_gone_and_no_other(data_root):
                          capture_output=True, text=True, cwd=ROOT)
     assert out.returncode == 1
     assert out.stderr.strip().splitlines()[-1] == 'UserWarning: still shown'
+
+
+@pytest.mark.install
+def test_a_venv_with_another_torch_keeps_it(tmp_path):
+    """The real thing (``make test-install``: network, a few minutes): a
+    fresh venv gets a torch other than the pinned CPU stack's
+    (``MMCAKD_OTHER_TORCH``, default ``torch==2.13.0``, which pip takes from
+    the CPU file on this project's machines), then ``pip install
+    .[lite]``; the torch is still the one that was there."""
+    other = os.environ.get('MMCAKD_OTHER_TORCH', 'torch==2.13.0')
+    venv = tmp_path / 'venv'
+    subprocess.run([PYTHON, '-m', 'venv', str(venv)], check=True)
+    pip = [str(venv / 'bin' / 'python'), '-m', 'pip', 'install', '-q']
+    subprocess.run(pip + [other], check=True)
+
+    def torch_version():
+        return subprocess.run(
+            [str(venv / 'bin' / 'python'), '-m', 'pip', 'show', 'torch'],
+            check=True, capture_output=True,
+            text=True).stdout.split('Version: ')[1].split()[0]
+
+    before = torch_version()
+    assert before != next(
+        str(r.specifier).lstrip('=') for r in requirements('cpu.txt')
+        if r.name == 'torch')
+    subprocess.run(pip + [f'{ROOT}[lite]'], check=True, cwd=tmp_path)
+    assert torch_version() == before

@@ -171,7 +171,9 @@ class Bench:
         shape = self.args.input_shape
         device = self.args.device
         if part in ('distiller', None):
-            self.distiller = MODELS.build(self.model_cfg).train().to(device)
+            with plain(self.pieces):
+                self.distiller = MODELS.build(self.model_cfg).train().to(
+                    device)
             self.wrappers = build_optim_wrapper(self.distiller,
                                                 self.cfg.optim_wrapper)
             shape = shape or self.distiller.resolve_input_size(

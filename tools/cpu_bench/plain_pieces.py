@@ -11,7 +11,10 @@ Each entry swaps one piece for its plain expression while a step runs
   g(M) of paper Eq. 3 and the split into heads) -> ``torch.where`` and
   views, through autograd;
 - ``gram``: ``Gram`` (V V^T with a one-matmul backward) -> ``v @ v.mT``
-  through autograd.
+  through autograd;
+- ``conv_class``: with ``accel.channels_last`` on CPU, the student's
+  convolutions as ``ChannelsLastConv2d`` -> torch's own ``nn.Conv2d`` on
+  the channels-last model (swapped while the distiller is built).
 
 The fused optimizers are ``model.accel.fused_optimizer`` (``--ablate
 fused_optimizer=False``).
@@ -21,6 +24,7 @@ from typing import Iterable, Iterator, Sequence, Tuple
 
 import torch
 
+from mmcakd.cpu import acceleration
 from mmcakd.models.projectors import pca
 from mmcakd.models.utils import gram
 from mmcakd.models.utils.seeded_random import SeededRandom
@@ -62,6 +66,7 @@ PIECES = {
     'bernoulli': (SeededRandom, 'bernoulli', plain_bernoulli),
     'substitution': (pca, 'PartialSubstitution', PlainSubstitution),
     'gram': (gram, 'Gram', PlainGram),
+    'conv_class': (acceleration, 'use_channels_last_conv', lambda model: 0),
 }
 
 
