@@ -5,10 +5,10 @@ The core (``mmcakd.models``) imports this package only when a config sets
 computes the same function as the plain torch expression up to rounding,
 and what each is worth is measured by ``tools/cpu_bench/`` (docs/step_cost.md).
 """
-from .acceleration import Acceleration, compile_hook_free
+from .acceleration import Acceleration
 from .memory import keep_freed_memory, keep_freed_memory_if_asked
 
 __all__ = [
-    'Acceleration', 'compile_hook_free', 'keep_freed_memory',
+    'Acceleration', 'keep_freed_memory',
     'keep_freed_memory_if_asked'
 ]

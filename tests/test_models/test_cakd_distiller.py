@@ -291,49 +291,6 @@ def test_timm_student_through_timm_backbone():
     assert {'loss_cls', 'loss_pca', 'loss_gl', 'loss_adv'} <= set(log)
 
 
-@pytest.mark.parametrize('fused_optimizer,student_opt,fused', [
-    (True, dict(type='SGD', lr=0.1, momentum=0.9), True),
-    # The config chose an implementation itself: left as it is.
-    (True, dict(type='SGD', lr=0.1, foreach=True), False),
-    # No fused kernel (mmpretrain's LARS): left as it is.
-    (True, dict(type='LARS', lr=0.1), False),
-    (False, dict(type='SGD', lr=0.1, momentum=0.9), False),
-])
-def test_fused_optimizer_switch(fused_optimizer, student_opt, fused):
-    model = distiller(accel=dict(fused_optimizer=fused_optimizer))
-    wrappers = DistillerOptimWrapperConstructor(
-        dict(student=dict(optimizer=student_opt),
-             discriminator=dict(optimizer=dict(type='Adam', lr=1e-3))))(model)
-    group = wrappers['student'].optimizer.param_groups[0]
-    # torch keeps fused=None when it is not asked for.
-    assert bool(group.get('fused')) is fused
-    d_group = wrappers['discriminator'].optimizer.param_groups[0]
-    assert bool(d_group['fused']) is fused_optimizer
-    # It trains: one step moves the student.
-    before = snapshot(model.student)
-    model.train_step(batch(), wrappers)
-    assert any(not torch.equal(before[k], v)
-               for k, v in model.student.state_dict().items()
-               if v.is_floating_point())
-
-
-def test_fused_optimizer_trains_the_same():
-    """Fused and for-loop optimizers (SGD with momentum, Adam for D) give
-    the same losses over a few fp32 steps, up to float rounding."""
-    runs = []
-    for fused in (False, True):
-        torch.manual_seed(0)
-        model = distiller(accel=dict(fused_optimizer=fused)).train()
-        wrappers = optim(model)
-        runs.append([model.train_step(batch(seed=i), wrappers)
-                     for i in range(4)])
-    for plain, fast in zip(*runs):
-        assert set(plain) == set(fast)
-        for name in plain:
-            assert torch.allclose(fast[name], plain[name], rtol=1e-4,
-                                  atol=1e-6), name
-
-
 def test_projectors_asking_the_same_teacher_output_in_any_order():
     """What one projector does not ask for never conflicts with what
     another asks: a second PCA entry without the value relation builds in

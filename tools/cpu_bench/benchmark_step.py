@@ -25,13 +25,13 @@ the references, and each distiller is named by its config's folder
 Every distiller runs plain (eager fp32 teacher under no_grad, the speed
 switches of ``model.accel`` off); ``--accel`` adds an accelerated twin of
 each, ``<name>+accel``, with those switches (e.g. ``--accel
-compile_teacher=True teacher_dtype=bf16 channels_last=True``).
+teacher_dtype=bf16 channels_last=True``).
 ``--ablate k=v ...`` adds, per pair, one more twin of each with the
 ``--accel`` switches but ``k`` set to ``v`` (``<name>+accel,k=v``): what one
 switch is worth, measured in the same rounds (e.g. ``--ablate
 attention=sdpa``). The method's hand-written pieces are ablated the same
 way, each against its plain torch expression (``--ablate bernoulli=plain
-substitution=plain gram=plain``, ``tools/cpu_bench/plain_pieces.py``).
+substitution=plain pca_layout=plain``, ``tools/cpu_bench/plain_pieces.py``).
 ``keep_cpu_memory`` is process-wide: with it in ``--accel``, every row, the
 limit included, and every memory probe run with it (the output says so),
 which lowers the limit too. The other switches act on the accelerated rows
@@ -75,10 +75,8 @@ from plain_pieces import PIECES, plain  # noqa: E402
 
 PARTS = ('student', 'teacher', 'distiller')
 # The distiller's speed switches all off: the plain step.
-PLAIN = dict(compile_teacher=False, compile_student=False,
-             channels_last=False, inference_mode=False, teacher_dtype=None,
-             keep_cpu_memory=False, fused_optimizer=False,
-             attention='sdpa', onednn_linear=False)
+PLAIN = dict(channels_last=False, inference_mode=False, teacher_dtype=None,
+             keep_cpu_memory=False, attention='sdpa')
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -171,9 +169,7 @@ class Bench:
         shape = self.args.input_shape
         device = self.args.device
         if part in ('distiller', None):
-            with plain(self.pieces):
-                self.distiller = MODELS.build(self.model_cfg).train().to(
-                    device)
+            self.distiller = MODELS.build(self.model_cfg).train().to(device)
             self.wrappers = build_optim_wrapper(self.distiller,
                                                 self.cfg.optim_wrapper)
             shape = shape or self.distiller.resolve_input_size(

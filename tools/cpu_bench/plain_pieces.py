@@ -10,23 +10,22 @@ Each entry swaps one piece for its plain expression while a step runs
 - ``substitution``: ``PartialSubstitution`` (one autograd function for
   g(M) of paper Eq. 3 and the split into heads) -> ``torch.where`` and
   views, through autograd;
-- ``gram``: ``Gram`` (V V^T with a one-matmul backward) -> ``v @ v.mT``
-  through autograd;
-- ``conv_class``: with ``accel.channels_last`` on CPU, the student's
-  convolutions as ``ChannelsLastConv2d`` -> torch's own ``nn.Conv2d`` on
-  the channels-last model (swapped while the distiller is built).
+- ``pca_layout``: the PCA projector's convolution run channels-last when
+  its output outweighs its weight -> the convolution in the layout its
+  input comes in;
 
-The fused optimizers are ``model.accel.fused_optimizer`` (``--ablate
-fused_optimizer=False``).
+Pieces measured at less than 3% of the accelerated step on both pairs were
+replaced by their plain expression and left this list (docs/step_cost.md):
+``Gram`` (V V^T with a one-matmul backward), oneDNN's linear layers, the
+injected fused optimizers and the channels-last convolution class
+(``ChannelsLastConv2d``, ``channels_last='conv'``).
 """
 import contextlib
 from typing import Iterable, Iterator, Sequence, Tuple
 
 import torch
 
-from mmcakd.cpu import acceleration
 from mmcakd.models.projectors import pca
-from mmcakd.models.utils import gram
 from mmcakd.models.utils.seeded_random import SeededRandom
 
 
@@ -53,20 +52,20 @@ class PlainSubstitution:
         return q, k, v, student[:, :, 2].transpose(1, 2)
 
 
-class PlainGram:
-    """``Gram.apply``: scale * V V^T through autograd."""
-
-    @staticmethod
-    def apply(v: torch.Tensor, scale: float) -> torch.Tensor:
-        return (v * scale) @ v.mT
+def plain_project_tokens(self: pca.PCAProjector,
+                         feat: torch.Tensor) -> torch.Tensor:
+    """(B, C_S, H, W) -> (B, N, 3, heads, d), the convolution in the
+    input's layout."""
+    B, _, H, W = feat.shape
+    return self.qkv(feat).permute(0, 2, 3, 1).reshape(
+        B, H * W, 3, self.num_heads, -1)
 
 
 # piece -> (object, attribute, plain replacement)
 PIECES = {
     'bernoulli': (SeededRandom, 'bernoulli', plain_bernoulli),
     'substitution': (pca, 'PartialSubstitution', PlainSubstitution),
-    'gram': (gram, 'Gram', PlainGram),
-    'conv_class': (acceleration, 'use_channels_last_conv', lambda model: 0),
+    'pca_layout': (pca.PCAProjector, 'project_tokens', plain_project_tokens),
 }
 
 
