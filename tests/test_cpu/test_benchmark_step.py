@@ -57,18 +57,24 @@ def test_plain_run_leaves_the_allocator_alone(tmp_path):
     assert set(result['seconds']) == {'student', 'teacher', 'distiller'}
 
 
-def test_ablate_adds_one_row_per_changed_switch(tmp_path):
+@pytest.mark.parametrize('ablate,rows', [
+    # an accel switch changed
+    (['attention=sdpa'], {'cakd+accel,attention=sdpa'}),
+    # pieces of the method in their plain torch form
+    (['substitution=plain', 'bernoulli=plain', 'pca_layout=plain'],
+     {'cakd+accel,substitution=plain', 'cakd+accel,bernoulli=plain',
+      'cakd+accel,pca_layout=plain'}),
+])
+def test_ablate_adds_one_row_per_change(tmp_path, ablate, rows):
     out = tmp_path / 'step.json'
     run_tool([
         PYTHON, TOOL, f'configs/cakd/{PAIR}', '--batch-size', '4',
         '--rounds', '1', '--warmup', '1', '--no-memory', '--accel',
-        'attention=explicit', '--ablate', 'attention=sdpa',
-        '--out', str(out)
+        'attention=explicit', '--ablate', *ablate, '--out', str(out)
     ])
     result = json.loads(out.read_text())
-    rows = {'cakd', 'cakd+accel', 'cakd+accel,attention=sdpa'}
-    assert set(result['time_ratio']) == rows
-    assert result['ablate'] == {'attention': 'sdpa'}
+    assert set(result['time_ratio']) == {'cakd', 'cakd+accel'} | rows
+    assert result['ablate'] == dict(a.split('=') for a in ablate)
 
 
 @pytest.mark.parametrize('argv,message', [
@@ -83,21 +89,6 @@ def test_ablate_refuses_what_it_cannot_compare(argv, message):
     proc = subprocess.run([PYTHON, TOOL, f'configs/kd/kd_{PAIR}', *argv],
                           cwd=ROOT, capture_output=True, text=True)
     assert proc.returncode == 2 and message in proc.stderr
-
-
-def test_ablate_a_piece_of_the_method(tmp_path):
-    out = tmp_path / 'step.json'
-    run_tool([
-        PYTHON, TOOL, f'configs/cakd/{PAIR}', '--batch-size', '4',
-        '--rounds', '1', '--warmup', '1', '--no-memory', '--accel',
-        'attention=explicit', '--ablate', 'substitution=plain',
-        'bernoulli=plain', '--out', str(out)
-    ])
-    result = json.loads(out.read_text())
-    assert set(result['time_ratio']) == {
-        'cakd', 'cakd+accel', 'cakd+accel,substitution=plain',
-        'cakd+accel,bernoulli=plain'
-    }
 
 
 def test_plain_pieces_compute_what_the_pieces_do():
@@ -125,6 +116,13 @@ def test_plain_pieces_compute_what_the_pieces_do():
     for a, b in zip(grads[0][0], grads[1][0]):
         assert torch.equal(a, b)
     assert torch.equal(grads[0][1], grads[1][1])
+
+    from mmcakd.models.projectors.pca import PCAProjector
+    projector = PCAProjector(4, 8, num_heads=2)
+    feat = torch.randn(8, 4, 7, 7)  # the channels-last path (392 > 36)
+    tokens = projector.project_tokens(feat)
+    torch.testing.assert_close(
+        plain_pieces.plain_project_tokens(projector, feat), tokens)
 
     mask = plain_pieces.plain_bernoulli(SeededRandom(), (1000, 100), 0.25,
                                         torch.device('cpu'), torch.float32)
