@@ -98,7 +98,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument(
         '--ablate', nargs='+', action=DictAction,
         help='with --accel: also time each distiller with the --accel '
-        'switches but one changed, one row per k=v')
+        'switches but one changed, one row per k=v; PIECE=plain times a '
+        'piece of the method in its plain torch form (plain_pieces.py)')
     parser.add_argument('--no-memory', action='store_true')
     parser.add_argument(
         '--train-log', help="a tools/train.py work_dir: report its steps' "

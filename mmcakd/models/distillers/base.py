@@ -147,7 +147,7 @@ class BaseDistiller(BaseModel):
         init_cfg (dict, optional): mmengine's; the teacher is never
             initialised (:meth:`init_weights`).
         accel (dict, optional): Device tuning (the teacher's precision and
-            grad mode, channels-last, compilation, kernels), from the
+            grad mode, channels-last, attention kernels), from the
             optional package :mod:`mmcakd.cpu` (:class:`Acceleration`),
             imported only when this is set; ``dict()`` takes each
             device's defaults. ``None`` (default): plain torch, the
