@@ -22,6 +22,9 @@ def add_mim_extension() -> None:
         mode = 'copy'
     else:
         return
+    if not osp.isdir(osp.join(HERE, 'configs')):
+        # Built from an sdist: its mmcakd/.mim already holds the copies.
+        return
     mim = osp.join(HERE, 'mmcakd', '.mim')
     os.makedirs(mim, exist_ok=True)
     for name in MIM_FILES:

@@ -2,7 +2,9 @@
 import json
 import os
 import os.path as osp
+import shutil
 import subprocess
+import tarfile
 
 import pytest
 from packaging.requirements import Requirement
@@ -97,3 +99,35 @@ def test_a_venv_with_another_torch_keeps_it(tmp_path):
     assert before['torch'] != pinned['torch']
     subprocess.run(pip + [f'{ROOT}[lite]'], check=True, cwd=tmp_path)
     assert versions() == before
+
+
+def test_an_sdist_installs_with_its_configs_and_tools(tmp_path):
+    """``setup.py sdist`` from a copy of the tree (building one rewrites
+    mmcakd/.mim as copies), then a plain install of that sdist, offline:
+    the requirements it reads and mim's configs and tools travel with it."""
+    src = tmp_path / 'src'
+    tracked = subprocess.run(['git', 'ls-files', '-co', '--exclude-standard'],
+                             cwd=ROOT, capture_output=True, text=True,
+                             check=True).stdout.split()
+    for name in tracked:
+        if name.startswith(('benchmarks/', 'checkpoints/', 'tests/')) \
+                or not osp.isfile(osp.join(ROOT, name)):
+            continue
+        os.makedirs(src / osp.dirname(name), exist_ok=True)
+        shutil.copyfile(osp.join(ROOT, name), src / name)
+    dist = tmp_path / 'dist'
+    subprocess.run([PYTHON, 'setup.py', '-q', 'sdist', '-d', str(dist)],
+                   cwd=src, check=True, capture_output=True)
+    sdist, = dist.iterdir()
+    with tarfile.open(sdist) as tar:
+        names = tar.getnames()
+    assert not [n for n in names if '__pycache__' in n]
+    site = tmp_path / 'site'
+    subprocess.run(
+        [PYTHON, '-m', 'pip', 'install', '--quiet', '--no-deps',
+         '--no-build-isolation', '--no-index', '--target', str(site),
+         str(sdist)], check=True, capture_output=True)
+    mim = site / 'mmcakd' / '.mim'
+    assert (mim / 'configs' / 'cakd' / 'swin-t_resnet50_in1k.py').is_file()
+    assert (mim / 'tools' / 'train.py').is_file()
+    assert (mim / 'model-index.yml').is_file()
