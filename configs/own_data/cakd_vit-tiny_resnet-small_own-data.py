@@ -12,9 +12,20 @@ model = dict(
     # The teacher's config (its `model` is used) and the weights of step 2.
     teacher='{{ fileDirname }}/vit-tiny_own-data.py',
     teacher_ckpt='work_dirs/vit-tiny_own-data/epoch_5.pth',
-    # Any mmpretrain classifier: here the benchmark's 44k-parameter ResNet
-    # (one input channel, 10 classes).
-    student='{{ fileDirname }}/../_base_/models/resnet-small_gray.py',
+    # Any mmpretrain classifier, as a model dict (or the path of a config
+    # whose `model` is used): here the benchmark's 44k-parameter ResNet
+    # (../_base_/models/resnet-small_gray.py) for one-channel images, with
+    # the folder's class count.
+    student=dict(
+        type='ImageClassifier',
+        backbone=dict(type='ResNet_CIFAR', depth=18, num_stages=3,
+                      in_channels=1, stem_channels=8, base_channels=8,
+                      strides=(1, 2, 2), dilations=(1, 1, 1),
+                      out_indices=(2, )),
+        neck=dict(type='GlobalAveragePooling'),
+        head=dict(type='LinearClsHead', num_classes={{_base_.num_classes}},
+                  in_channels=32,
+                  loss=dict(type='CrossEntropyLoss', loss_weight=1.0))),
     # Step 3 (tools/analysis_tools/show_stages.py): the teacher's grid is
     # 7x7 at 28 px, as the student's layer3.
     student_stage='backbone.layer3',
@@ -37,10 +48,10 @@ train_dataloader = dict(
             type='ConcatDataset',
             ignore_keys=['classes'],
             datasets=[
-                dict(type='CustomDataset', data_root='data/own',
+                dict(type='CustomDataset', data_root={{_base_.data_root}},
                      data_prefix='train',
                      pipeline={{_base_.train_pipeline}}),
-                dict(type='CustomDataset', data_root='data/own',
+                dict(type='CustomDataset', data_root={{_base_.data_root}},
                      data_prefix='unlabelled', with_label=False,
                      pipeline={{_base_.train_pipeline}}),
             ])))

@@ -3,7 +3,7 @@ the runner built from what they built."""
 import random
 import sys
 from dataclasses import dataclass, field
-from typing import Callable, Dict
+from typing import Callable, Dict, Optional
 
 import numpy as np
 import torch
@@ -71,6 +71,7 @@ def check_before_training(cfg: Config) -> Prepared:
                     prepared.datasets[loader] = DATASETS.build(dataset)
                 except USER_ERRORS as err:
                     raise type(err)(f'{loader}.dataset: {err}') from None
+    check_classes(model, prepared.datasets)
     from mmcakd.datasets import unlabelled_count
     check_unlabelled(
         unlabelled_count(prepared.datasets.get('train_dataloader')), model,
@@ -78,6 +79,37 @@ def check_before_training(cfg: Config) -> Prepared:
     check_resume_fits(checkpoint, model, cfg)
     check_teacher_weights(cfg)
     return prepared
+
+
+def predicted_classes(model: nn.Module) -> Optional[int]:
+    """How many classes the model's classifier (a distiller's or the views
+    wrapper's ``student``) predicts: its mmpretrain head's ``num_classes``,
+    or a timm model's; None where neither says."""
+    classifier = getattr(model, 'student', model)
+    for owner in (getattr(classifier, 'head', None),
+                  getattr(classifier, 'model', None)):
+        classes = getattr(owner, 'num_classes', None)
+        if isinstance(classes, int):
+            return classes
+    return None
+
+
+def check_classes(model: nn.Module, datasets: Dict[str, object]) -> None:
+    """A dataset with more classes than the model predicts would fail in
+    the middle of the first epoch (a label past the logits); a different
+    count means the head was not set for this data either."""
+    predicted = predicted_classes(model)
+    if predicted is None:
+        return
+    for loader, dataset in datasets.items():
+        classes = (getattr(dataset, 'metainfo', None) or {}).get('classes')
+        if classes and len(classes) != predicted:
+            names = ', '.join(map(str, classes[:3]))
+            raise ValueError(
+                f'{loader}.dataset has {len(classes)} classes ({names}, ...) '
+                f'and the model predicts {predicted}: set the head\'s '
+                f'num_classes to {len(classes)} (the student\'s, and the '
+                'teacher\'s where logits are distilled; docs/own_data.md)')
 
 
 def check_teacher_weights(cfg: Config) -> None:

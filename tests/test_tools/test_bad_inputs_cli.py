@@ -71,6 +71,21 @@ def ramp(tmp_path):
     return config
 
 
+def timm_cnn_teacher(tmp_path):
+    teacher = dict(_delete_=True, type='TimmClassifier',
+                   model_name='resnet10t', pretrained=False, in_chans=1,
+                   num_classes=10)
+    config = tmp_path / 'timm_cnn_teacher.py'
+    config.write_text(f"_base_ = '{osp.join(ROOT, CAKD)}'\n"
+                      f'model = dict(teacher={teacher!r}, teacher_ckpt=None)\n'
+                      'allow_random_teacher = True\n')
+    return config
+
+
+def student_alone(tmp_path):
+    return 'configs/students/resnet-tiny_fashion-mnist-10pct.py'
+
+
 def empty(tmp_path):
     path = tmp_path / 'empty.pth'
     path.write_bytes(b'')
@@ -132,6 +147,10 @@ CASES = {
                                 'student_stage='),
     'unsupported-teacher': ([f'model.teacher={STUDENT_MODEL}',
                              'model.teacher_ckpt=None'], 'not supported'),
+    'unsupported-timm-teacher': ([], 'teacher: TimmClassifier with ResNet '
+                                 'is not supported'),
+    'classes-vs-head': (['model.head.num_classes=7'],
+                        'train_dataloader.dataset has 10 classes'),
     'teacher-ckpt-missing': (['model.teacher_ckpt=/nonexistent/t.pth'],
                              "teacher_ckpt='/nonexistent/t.pth'"),
     'teacher-ckpt-truncated': (['model.teacher_ckpt={file}'],
@@ -295,7 +314,9 @@ CONFIGS = {'student-in-channels': student_in_channels, 'ramp-order': ramp,
            'labelled-fraction-zero': unlabelled_regime,
            'labelled-fraction-above-one': unlabelled_regime,
            'alone-with-unlabelled': alone_unlabelled,
-           'view-noise-negative': noise_view}
+           'view-noise-negative': noise_view,
+           'unsupported-timm-teacher': timm_cnn_teacher,
+           'classes-vs-head': student_alone}
 
 
 def snapshot(folder):

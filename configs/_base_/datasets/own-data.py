@@ -2,7 +2,12 @@
 # *.png for mmpretrain's CustomDataset (the class is the sub-folder) and
 # a flat data/own/unlabelled/ for images without labels.
 data_root = 'data/own'
+# The folder's class count (the sub-folders of train/): both models' heads
+# take it.
 num_classes = 10
+# The teacher's input size (H, W): every image is resized to it, whatever
+# its own size (the teacher's token grid is img_size / patch size).
+img_size = (28, 28)
 
 # One data preprocessor for teacher and student: the normalisation the
 # teacher was trained with (here the Fashion-MNIST teacher's; a timm
@@ -12,12 +17,14 @@ data_preprocessor = dict(
 # Grayscale PNGs, one channel as the teacher takes them (drop color_type
 # for RGB images and a 3-channel teacher).
 load = dict(type='LoadImageFromFile', color_type='grayscale')
+resize = dict(type='Resize', scale=img_size[::-1])  # mmcv's scale: (W, H)
 train_pipeline = [
     load,
+    resize,
     dict(type='RandomFlip', prob=0.5, direction='horizontal'),
     dict(type='PackInputs'),
 ]
-test_pipeline = [load, dict(type='PackInputs')]
+test_pipeline = [load, resize, dict(type='PackInputs')]
 
 train_dataloader = dict(
     batch_size=64,
