@@ -158,3 +158,27 @@ def test_test_tool_reports_bad_test_fields_in_one_line(option, words):
     assert out.returncode != 0
     lines = [line for line in out.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and words in lines[0], out.stderr[-2000:]
+
+
+@pytest.mark.parametrize('checkpoint,words', [
+    ('checkpoints/vit-tiny_fashion-mnist.pth',
+     "does not fit the config's model: 92 missing keys (e.g. "
+     'backbone.bn1.bias); 56 unexpected keys'),
+    ('/nonexistent/epoch_1.pth', "checkpoint='/nonexistent/epoch_1.pth' does "
+     'not exist'),
+    ('README.md', 'is a text file, not a torch checkpoint'),
+])
+def test_test_tool_refuses_a_checkpoint_that_does_not_fit(
+        tmp_path, checkpoint, words):
+    """A checkpoint of another model (here the ViT teacher's weights for
+    the ResNet student's config), which mmengine would load non-strictly
+    and evaluate with random weights, or no checkpoint at all: one line,
+    and nothing written."""
+    out = subprocess.run(
+        [PYTHON, 'tools/test.py', STUDENT, checkpoint, '--work-dir',
+         str(tmp_path / 'test')],
+        cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert out.returncode != 0
+    lines = [line for line in out.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and words in lines[0], out.stderr[-2000:]
+    assert not (tmp_path / 'test').exists()

@@ -22,28 +22,35 @@ def read_state_dict(source: str, field: str) -> dict:
     return checkpoint
 
 
-def load_weights(model: nn.Module, source: str, field: str) -> None:
-    """Load ``source`` into ``model``; every key and shape must match."""
-    state = read_state_dict(source, field)
-    own = model.state_dict()
+def describe_mismatch(own: dict, state: dict) -> str:
+    """What keeps ``state`` from loading strictly into a model whose state
+    dict is ``own``: shape mismatches, missing and unexpected keys, each
+    with an example; ``''`` when every key and shape matches."""
     missing = sorted(set(own) - set(state))
     unexpected = sorted(set(state) - set(own))
     wrong = sorted(k for k in set(own) & set(state)
                    if own[k].shape != state[k].shape)
-    if missing or unexpected or wrong:
-        parts = []
-        if wrong:
-            k = wrong[0]
-            parts.append(f'{len(wrong)} shape mismatches (e.g. {k}: '
-                         f'{tuple(state[k].shape)} in file, '
-                         f'{tuple(own[k].shape)} in model)')
-        if missing:
-            parts.append(f'{len(missing)} missing keys (e.g. {missing[0]})')
-        if unexpected:
-            parts.append(
-                f'{len(unexpected)} unexpected keys (e.g. {unexpected[0]})')
+    parts = []
+    if wrong:
+        k = wrong[0]
+        parts.append(f'{len(wrong)} shape mismatches (e.g. {k}: '
+                     f'{tuple(state[k].shape)} in file, '
+                     f'{tuple(own[k].shape)} in model)')
+    if missing:
+        parts.append(f'{len(missing)} missing keys (e.g. {missing[0]})')
+    if unexpected:
+        parts.append(
+            f'{len(unexpected)} unexpected keys (e.g. {unexpected[0]})')
+    return '; '.join(parts)
+
+
+def load_weights(model: nn.Module, source: str, field: str) -> None:
+    """Load ``source`` into ``model``; every key and shape must match."""
+    state = read_state_dict(source, field)
+    mismatch = describe_mismatch(model.state_dict(), state)
+    if mismatch:
         raise ValueError(
             f'{field}={source!r} does not fit the configured model: '
-            f'{"; ".join(parts)}; check that the config describes the '
+            f'{mismatch}; check that the config describes the '
             'architecture these weights were trained with')
     model.load_state_dict(state, strict=True)
