@@ -2,7 +2,9 @@
 
     python tools/benchmarks/model_zoo.py [--check]
 
-For every config folder of a method (``configs/<folder>/``) it writes
+For every config folder of a method (``configs/<folder>/``) and the
+teachers' (from the record beside each committed teacher,
+``checkpoints/*.json``) it writes
 ``metafile.yml`` in mmpretrain's format (every config of the folder; those
 that are a benchmark row, with no extra options, carry the row's results:
 test top-1 and held-out corrupted top-1, means over the seeds) and the
@@ -57,7 +59,13 @@ COLLECTIONS = {
     'students': ('Student alone', None, None,
                  'The students trained without a teacher: the benchmarks\' '
                  'controls.'),
+    'teachers': ('Teachers', None, None,
+                 'The teachers the benchmarks distil from, trained here '
+                 '(`make teacher` retrains the Fashion-MNIST ViT).'),
 }
+# A trained teacher's record, beside its weights: config, weights, log,
+# training_data, val, test and the command that measured test.
+TEACHER_RECORDS = 'checkpoints/*.json'
 
 
 def rel(path: str, start: str) -> str:
@@ -93,15 +101,31 @@ def benchmark_rows() -> Dict[str, List[dict]]:
     return rows
 
 
-def fmt(entry: Optional[dict]) -> str:
+def teacher_rows() -> Dict[str, List[dict]]:
+    """config path -> the committed teacher trained with it (one run)."""
+    rows: Dict[str, List[dict]] = {}
+    for path in sorted(glob.glob(osp.join(ROOT, TEACHER_RECORDS))):
+        with open(path) as f:
+            record = json.load(f)
+        rows.setdefault(record['config'], []).append(dict(
+            benchmark=record['training_data'], student_config=None,
+            summary=dict(seeds=[0], test=dict(mean=record['test'], std=0.0)),
+            weights=record['weights'], log=record['log']))
+    return rows
+
+
+def fmt(entry: Optional[dict], seeds: int) -> str:
+    """mean ± std over the seeds; a single run has no spread to show."""
     if not entry:
         return ''
+    if seeds == 1:
+        return f'{entry["mean"]:.2f}'
     return f'{entry["mean"]:.2f} ± {entry["std"]:.2f}'
 
 
 def model_name(folder: str, config: str) -> str:
     stem = osp.basename(config)[:-3]
-    if folder in ('students', ) or stem.startswith(folder):
+    if folder in ('students', 'teachers') or stem.startswith(folder):
         return stem
     return f'{folder}_{stem}'
 
@@ -109,8 +133,8 @@ def model_name(folder: str, config: str) -> str:
 def metafile(folder: str, configs: List[str], rows: dict) -> str:
     collection, title, url, _ = COLLECTIONS[folder]
     meta = dict(Name=collection, Metadata={'Training Techniques': [
-        'Knowledge Distillation' if folder != 'students' else
-        'Supervised Learning']})
+        'Supervised Learning' if folder in ('students', 'teachers') else
+        'Knowledge Distillation']})
     if title:
         meta['Paper'] = dict(Title=title, URL=url)
     meta['README'] = f'configs/{folder}/README.md'
@@ -142,7 +166,11 @@ def metafile(folder: str, configs: List[str], rows: dict) -> str:
         f'# {collection} configs in mmpretrain\'s metafile format, written '
         'by tools/benchmarks/model_zoo.py\n# from the benchmarks\' '
         'results.json: test top-1 (%), mean over the seeds; Weights are\n'
-        '# seed 0\'s student (load it with its Student Config).\n')
+        '# seed 0\'s student (load it with its Student Config).\n'
+        if folder != 'teachers' else
+        f'# {collection} in mmpretrain\'s metafile format, written by '
+        'tools/benchmarks/model_zoo.py\n# from the records beside their '
+        f'weights ({TEACHER_RECORDS}): test top-1 (%).\n')
     return header + yaml.safe_dump(dict(Collections=[meta], Models=models),
                                    sort_keys=False, allow_unicode=True,
                                    width=79)
@@ -151,20 +179,23 @@ def metafile(folder: str, configs: List[str], rows: dict) -> str:
 def table(folder: str, configs: List[str], rows: dict) -> str:
     lines = [START, '',
              '| config | benchmark | seeds | test top-1 (%) | held-out '
-             'corruptions (%) | student (seed 0) | log |',
+             'corruptions (%) | ' + ('weights' if folder == 'teachers' else
+                                    'student (seed 0)') + ' | log |',
              '|---|---|---|---|---|---|---|']
     start = f'configs/{folder}'
     for config in configs:
         for row in rows.get(config, []):
             s = row['summary']
-            link = (f'[student.pth]({rel(row["weights"], start)})'
+            link = (f'[{osp.basename(row["weights"])}]'
+                    f'({rel(row["weights"], start)})'
                     if row['weights'] else '')
-            log = (f'[train.out]({rel(row["log"], start)})'
+            log = (f'[{osp.basename(row["log"])}]({rel(row["log"], start)})'
                    if row['log'] else '')
+            seeds = len(s['seeds'])
             lines.append(
                 f'| [{osp.basename(config)}]({osp.basename(config)}) | '
-                f'{row["benchmark"]} | {len(s["seeds"])} | {fmt(s["test"])}'
-                f' | {fmt(s.get("held_out"))} | {link} | {log} |')
+                f'{row["benchmark"]} | {seeds} | {fmt(s["test"], seeds)}'
+                f' | {fmt(s.get("held_out"), seeds)} | {link} | {log} |')
     trained = {c for c in configs if c in rows}
     others = [osp.basename(c) for c in configs if c not in trained]
     if others:
@@ -212,7 +243,7 @@ inferencer = ImageClassificationInferencer(model=STUDENT_CONFIG,
 
 def expected() -> Dict[str, str]:
     """path -> the content it should have."""
-    rows = benchmark_rows()
+    rows = dict(benchmark_rows(), **teacher_rows())
     files = {}
     for folder in COLLECTIONS:
         configs = sorted(
