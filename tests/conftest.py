@@ -35,6 +35,24 @@ def run_tool(args, cwd: str = ROOT, timeout: int = 600,
 PYTHON = sys.executable
 
 
+def copy_checkout(dst) -> None:
+    """The repository's files (tracked, and new ones not ignored) without
+    benchmarks/, checkpoints/ and tests/, copied to ``dst``: building a
+    wheel or an sdist rewrites mmcakd/.mim as copies, which must not happen
+    in the checkout itself (its .mim holds symlinks)."""
+    import shutil
+    names = subprocess.run(
+        ['git', 'ls-files', '-co', '--exclude-standard'], cwd=ROOT,
+        capture_output=True, text=True, check=True).stdout.split()
+    for name in names:
+        src = osp.join(ROOT, name)
+        if name.startswith(('benchmarks/', 'checkpoints/', 'tests/')) \
+                or not osp.isfile(src):
+            continue
+        os.makedirs(osp.join(dst, osp.dirname(name)), exist_ok=True)
+        shutil.copyfile(src, osp.join(dst, name))
+
+
 def free_port() -> str:
     """A TCP port nobody listens on now, for torchrun's rendezvous."""
     with socket.socket() as sock:

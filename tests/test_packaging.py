@@ -2,14 +2,13 @@
 import json
 import os
 import os.path as osp
-import shutil
 import subprocess
 import tarfile
 
 import pytest
 from packaging.requirements import Requirement
 
-from .conftest import PYTHON, ROOT
+from .conftest import PYTHON, ROOT, copy_checkout
 
 
 def requirements(name):
@@ -97,7 +96,9 @@ def test_a_venv_with_another_torch_keeps_it(tmp_path):
     pinned = {r.name: str(r.specifier).lstrip('=')
               for r in requirements('cpu.txt')}
     assert before['torch'] != pinned['torch']
-    subprocess.run(pip + [f'{ROOT}[lite]'], check=True, cwd=tmp_path)
+    src = tmp_path / 'src'
+    copy_checkout(src)
+    subprocess.run(pip + [f'{src}[lite]'], check=True, cwd=tmp_path)
     assert versions() == before
 
 
@@ -106,15 +107,7 @@ def test_an_sdist_installs_with_its_configs_and_tools(tmp_path):
     mmcakd/.mim as copies), then a plain install of that sdist, offline:
     the requirements it reads and mim's configs and tools travel with it."""
     src = tmp_path / 'src'
-    tracked = subprocess.run(['git', 'ls-files', '-co', '--exclude-standard'],
-                             cwd=ROOT, capture_output=True, text=True,
-                             check=True).stdout.split()
-    for name in tracked:
-        if name.startswith(('benchmarks/', 'checkpoints/', 'tests/')) \
-                or not osp.isfile(osp.join(ROOT, name)):
-            continue
-        os.makedirs(src / osp.dirname(name), exist_ok=True)
-        shutil.copyfile(osp.join(ROOT, name), src / name)
+    copy_checkout(src)
     dist = tmp_path / 'dist'
     subprocess.run([PYTHON, 'setup.py', '-q', 'sdist', '-d', str(dist)],
                    cwd=src, check=True, capture_output=True)

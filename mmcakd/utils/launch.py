@@ -15,6 +15,42 @@ from mmengine.dist import init_dist
 DATALOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 
 
+def read_config(path: str) -> Config:
+    """``Config.fromfile``, or mmengine's ``get_config`` for a
+    ``package::path``. mmengine resolves ``package::`` paths (in ``_base_``
+    too) through pkg_resources, which setuptools 82 removed: its absence is
+    reported with the fix, not as a traceback from inside mmengine."""
+    from mmengine.hub import get_config
+    try:
+        return get_config(path) if '::' in path else Config.fromfile(path)
+    except ModuleNotFoundError as err:
+        if err.name != 'pkg_resources':
+            raise
+        raise ValueError(
+            f'{path!r}: mmengine reads `package::` config paths through '
+            "pkg_resources, which setuptools >= 82 no longer has: pip install "
+            "'setuptools<82'") from None
+
+
+def package_path(package: str, field: str) -> str:
+    """The folder of an installed package, where Python imports it from
+    (an editable install's source tree too, which mmengine's
+    ``get_installed_path`` misses: it looks in site-packages)."""
+    import importlib.util
+    try:
+        spec = importlib.util.find_spec(package)
+    except (ImportError, ValueError):
+        spec = None
+    if spec is not None and spec.origin is not None:
+        return osp.dirname(spec.origin)
+    from mmengine.utils import get_installed_path
+    try:
+        return get_installed_path(package)
+    except Exception:  # not installed (pkg_resources' or importlib's error)
+        raise ValueError(f'{field}: package {package!r} is not '
+                         'installed') from None
+
+
 def load_config(path: str) -> Config:
     """A config file, or a config shipped by an installed package in
     mmengine's syntax (``'mmcakd::cakd/vit-tiny_resnet-tiny_fashion-mnist.py'``,
@@ -23,14 +59,14 @@ def load_config(path: str) -> Config:
     if '::' not in path:
         if not osp.isfile(path):
             raise FileNotFoundError(f'config {path!r} does not exist')
-        return Config.fromfile(path)
-    from mmengine.utils import get_installed_path
+        return read_config(path)
     package, name = path.split('::', 1)
-    try:
-        root = osp.join(get_installed_path(package), '.mim', 'configs')
-    except Exception:  # not installed (pkg_resources' or importlib's error)
-        raise ValueError(f'config {path!r}: package {package!r} is not '
-                         'installed') from None
+    folder = package_path(package, f'config {path!r}')
+    root = osp.join(folder, '.mim', 'configs')
+    if not osp.isdir(root) and osp.isdir(osp.join(folder, '..', 'configs')):
+        # A source checkout imported as it is (on PYTHONPATH, not
+        # installed): its configs beside the package.
+        root = osp.normpath(osp.join(folder, '..', 'configs'))
     if not osp.isfile(osp.join(root, name)):
         known = sorted(
             osp.relpath(p, root) for p in glob.glob(
@@ -42,7 +78,7 @@ def load_config(path: str) -> Config:
             f'{root} holds no configs: reinstall {package}')
         raise FileNotFoundError(
             f'config {path!r} does not exist in {package}\'s configs ({hint})')
-    return Config.fromfile(osp.join(root, name))
+    return read_config(osp.join(root, name))
 
 
 def set_work_dir(cfg: Config, work_dir: Optional[str],

@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from ..conftest import PYTHON, ROOT
+from ..conftest import PYTHON, ROOT, copy_checkout
 from .test_train_test import TINY
 
 CONFIG = 'vit-tiny_resnet-tiny_fashion-mnist.py'  # configs/cakd/, by name
@@ -20,10 +20,12 @@ def site(tmp_path_factory):
     copied into mmcakd/.mim), in a folder of its own: an editable install's
     metadata points mmengine and mim at site-packages instead."""
     target = tmp_path_factory.mktemp('site')
+    src = tmp_path_factory.mktemp('src')
+    copy_checkout(src)
     subprocess.run(
         [PYTHON, '-m', 'pip', 'install', '--quiet', '--no-deps',
          '--no-build-isolation', '--no-index', '--target', str(target),
-         ROOT], check=True, capture_output=True)
+         str(src)], check=True, capture_output=True)
     assert (target / 'mmcakd' / '.mim' / 'configs' / 'cakd' / CONFIG).is_file()
     assert (target / 'mmcakd' / '.mim' / 'tools' / 'train.py').is_file()
     return target
@@ -87,3 +89,18 @@ def test_an_unknown_package_config_is_one_line(site, tmp_path):
                            "mmcakd's configs (closest: cakd/vit-tiny_resnet-"
                            "tiny_fashion-mnist.py"), line
     assert proc.stdout == ''
+
+
+def test_tools_read_mmcakd_configs_from_a_source_checkout(tmp_path):
+    """Not installed as a package (an editable install, or the checkout on
+    PYTHONPATH, where mmengine's resolver looks in site-packages): the
+    tools still read ``mmcakd::`` configs, from the checkout."""
+    proc = subprocess.run(
+        [PYTHON, '-c',
+         'from mmcakd.utils import load_config; '
+         "print(load_config('mmcakd::kd/kd_vit-tiny_resnet-tiny_"
+         "fashion-mnist.py').model.type)"],
+        cwd=tmp_path, capture_output=True, text=True,
+        env=dict(os.environ, PYTHONPATH=ROOT))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stdout.split()[-1] == 'LogitDistiller'

@@ -6,8 +6,6 @@ from typing import (Any, Callable, Dict, Iterator, List, Optional, Sequence,
 
 import torch
 import torch.nn.functional as F
-from mmengine.config import Config
-from mmengine.hub import get_config
 from mmengine.logging import MessageHub
 from mmengine.model import BaseModel, is_model_wrapper
 from mmengine.optim import OptimWrapper, OptimWrapperDict
@@ -20,6 +18,7 @@ from mmcakd.models.teachers import build_teacher_reader
 from mmcakd.models.utils import FeatureTap, load_weights
 from mmcakd.registry import MODELS
 from mmcakd.utils.checks import check_class_options, check_number
+from mmcakd.utils.launch import read_config
 
 ModelCfg = Union[dict, str]
 # The teacher's precisions under autocast (``accel.teacher_dtype``).
@@ -51,7 +50,7 @@ def build_classifier(cfg: ModelCfg, field: str) -> nn.Module:
     accepted, e.g. ``'mmpretrain::resnet/resnet50_8xb32_in1k.py'``).
     """
     if isinstance(cfg, str):
-        cfg = (get_config(cfg) if '::' in cfg else Config.fromfile(cfg)).model
+        cfg = read_config(cfg).model
     if not isinstance(cfg, dict) or 'type' not in cfg:
         raise ValueError(f'{field} must be a model dict with a `type` or the '
                          f'path of an mmpretrain config, got {cfg!r}')

@@ -28,8 +28,11 @@ def describe_mismatch(own: dict, state: dict) -> str:
     with an example; ``''`` when every key and shape matches."""
     missing = sorted(set(own) - set(state))
     unexpected = sorted(set(state) - set(own))
+    # A module's extra state (get_extra_state, e.g. a random generator's
+    # state) has no fixed shape: set_extra_state takes what was saved.
     wrong = sorted(k for k in set(own) & set(state)
-                   if own[k].shape != state[k].shape)
+                   if not k.endswith('_extra_state')
+                   and own[k].shape != state[k].shape)
     parts = []
     if wrong:
         k = wrong[0]
