@@ -1,5 +1,5 @@
 # make demo   train (or reuse) the teacher, then the student alone and with CAKD
-# make test   the test suite (about 3 minutes on 2 CPU cores)
+# make test   the test suite (about 25 minutes on 2 CPU cores)
 # make test-slurm   a real 2-task Slurm job on a local one-node cluster
 # Both create or reuse the virtualenv .venv with the pinned stack.
 SHELL := /bin/bash

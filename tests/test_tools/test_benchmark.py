@@ -2,6 +2,7 @@
 runs, writes the tables and chart, and names bad inputs in one line."""
 import json
 import os.path as osp
+import re
 import subprocess
 
 import torch
@@ -150,6 +151,7 @@ def tiny_unlabelled(tmp_path):
         "    'train_dataloader.num_workers': 0,\n"
         "    'val_dataloader.num_workers': 0,\n"
         "    'val_dataloader.dataset.val_per_class': 5,\n"
+        "    'default_hooks.logger.interval': 1,\n"
         '}\n'
         "eval_options = {'test_dataloader.dataset.indices': 200}\n")
     return str(config)
@@ -163,6 +165,9 @@ def test_unlabelled_regime_counts_labels_and_splits_corruptions(
     proc = run_tool([PYTHON, TOOL, config, '--methods', 'alone', 'kd_views',
                      '--seeds', '0'], timeout=900)
     assert 'epoch 1/1  val top-1' in proc.stdout
+    # Each logged step: the run's epoch, its iteration and mmengine's ETA.
+    assert re.search(r'^    epoch 1/1  iter 1/2  eta \d+:\d\d:\d\d$',
+                     proc.stdout, re.M), proc.stdout[-2000:]
     out = tmp_path / 'out'
     results = json.loads((out / 'results.json').read_text())
     for run in results['runs']:
