@@ -87,19 +87,16 @@ def build_checked_model(cfg: Config, state: dict, source: str) -> Prepared:
     load into it strictly. mmengine loads a checkpoint non-strictly, so one
     of another model would otherwise be evaluated with part of its
     weights random."""
-    from mmcakd.models.utils import describe_mismatch
+    from mmcakd.models.utils import check_fits
     from mmcakd.registry import MODELS
     from .launch import model_config
     seed_as_the_runner(cfg)
     with DefaultScope.overwrite_default_scope(
             cfg.get('default_scope') or 'mmcakd'):
         model = MODELS.build(model_config(cfg))
-    mismatch = describe_mismatch(model.state_dict(), state)
-    if mismatch:
-        raise ValueError(
-            f'checkpoint {source!r} does not fit the config\'s model: '
-            f'{mismatch}; test it with the config it was trained with (a '
-            'student from extract_student.py with the student\'s own config)')
+    check_fits(model, state, f'checkpoint {source!r}',
+               'test it with the config it was trained with (a student '
+               'from extract_student.py with the student\'s own config)')
     return Prepared(model, random_state=_random_state())
 
 

@@ -47,13 +47,20 @@ def describe_mismatch(own: dict, state: dict) -> str:
     return '; '.join(parts)
 
 
+def check_fits(model: nn.Module, state: dict, source: str,
+               fix: str) -> None:
+    """``state`` (read from ``source``, named as the error should name it)
+    must load strictly into ``model``; else a ValueError with ``fix``."""
+    mismatch = describe_mismatch(model.state_dict(), state)
+    if mismatch:
+        raise ValueError(f'{source} does not fit the configured model: '
+                         f'{mismatch}; {fix}')
+
+
 def load_weights(model: nn.Module, source: str, field: str) -> None:
     """Load ``source`` into ``model``; every key and shape must match."""
     state = read_state_dict(source, field)
-    mismatch = describe_mismatch(model.state_dict(), state)
-    if mismatch:
-        raise ValueError(
-            f'{field}={source!r} does not fit the configured model: '
-            f'{mismatch}; check that the config describes the '
-            'architecture these weights were trained with')
+    check_fits(model, state, f'{field}={source!r}',
+               'check that the config describes the architecture these '
+               'weights were trained with')
     model.load_state_dict(state, strict=True)
