@@ -68,7 +68,7 @@ setup(
     license='Apache-2.0',
     license_files=['LICENSE'],
     python_requires='>=3.9',
-    packages=find_packages(exclude=('configs', 'tools', 'tests')),
+    packages=find_packages(exclude=('configs', 'tools', 'tests', 'tests.*')),
     include_package_data=True,
     package_data={'mmcakd': ['.mim/configs/**/*', '.mim/tools/**/*',
                              '.mim/model-index.yml']},

@@ -37,7 +37,7 @@ PYTHON = sys.executable
 
 def copy_checkout(dst) -> None:
     """The repository's files (tracked, and new ones not ignored) without
-    benchmarks/, checkpoints/ and tests/, copied to ``dst``: building a
+    benchmarks/ and checkpoints/, copied to ``dst``: building a
     wheel or an sdist rewrites mmcakd/.mim as copies, which must not happen
     in the checkout itself (its .mim holds symlinks)."""
     import shutil
@@ -46,7 +46,7 @@ def copy_checkout(dst) -> None:
         capture_output=True, text=True, check=True).stdout.split()
     for name in names:
         src = osp.join(ROOT, name)
-        if name.startswith(('benchmarks/', 'checkpoints/', 'tests/')) \
+        if name.startswith(('benchmarks/', 'checkpoints/')) \
                 or not osp.isfile(src):
             continue
         os.makedirs(osp.join(dst, osp.dirname(name)), exist_ok=True)

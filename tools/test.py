@@ -12,9 +12,9 @@ from mmengine.evaluator import DumpResults
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
-from mmcakd.models.utils import read_state_dict
 from mmcakd.utils import (apply_process_settings, exit_on_user_error,
-                          finish_distributed, init_distributed, load_config,
+                          finish_distributed, init_distributed,
+                          load_checkpoint_file, load_config,
                           register_all_modules, set_dataloader_defaults,
                           set_work_dir)
 from mmcakd.utils import build_runner as runner_from
@@ -55,7 +55,7 @@ def build_runner(args: argparse.Namespace) -> Runner:
     """Config, checkpoint check and runner; a bad value or file is reported
     in one line."""
     # Missing, empty, a directory, text, another format, truncated, unsafe.
-    state = read_state_dict(args.checkpoint, 'checkpoint')
+    checkpoint = load_checkpoint_file(args.checkpoint, 'checkpoint')
     cfg = load_config(args.config)
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
@@ -82,10 +82,11 @@ def build_runner(args: argparse.Namespace) -> Runner:
     init_distributed(cfg)
     if args.out and not args.out.endswith(('.pkl', '.pickle')):
         raise ValueError(f'--out {args.out!r}: use a .pkl file')
-    if 'runner_type' in cfg:
+    if 'runner_type' in cfg:  # a custom runner builds its own model
         return RUNNERS.build(cfg)
     # The model built once, here, to check that the checkpoint fits it.
-    return runner_from(cfg, build_checked_model(cfg, state, args.checkpoint))
+    return runner_from(cfg,
+                       build_checked_model(cfg, checkpoint, args.checkpoint))
 
 
 def main() -> None:

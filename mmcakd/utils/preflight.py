@@ -81,22 +81,23 @@ def check_before_training(cfg: Config) -> Prepared:
     return prepared
 
 
-def build_checked_model(cfg: Config, state: dict, source: str) -> Prepared:
+def build_checked_model(cfg: Config, checkpoint, source: str) -> Prepared:
     """tools/test.py: the model built once, seeded as the runner seeds, and
-    the checkpoint's state dict ``state`` (read from ``source``) checked to
-    load into it strictly. mmengine loads a checkpoint non-strictly, so one
-    of another model would otherwise be evaluated with part of its
-    weights random."""
-    from mmcakd.models.utils import check_fits
+    ``checkpoint`` (read from ``source``) checked to load into it as
+    mmengine will load it, strictly (mmengine loads non-strictly, so
+    another model's weights would be evaluated with part of the model
+    random), but for BN batch counters, which mmengine does not miss."""
+    from mmcakd.models.utils import as_loaded, check_fits
     from mmcakd.registry import MODELS
     from .launch import model_config
     seed_as_the_runner(cfg)
     with DefaultScope.overwrite_default_scope(
             cfg.get('default_scope') or 'mmcakd'):
         model = MODELS.build(model_config(cfg))
-    check_fits(model, state, f'checkpoint {source!r}',
+    check_fits(model, as_loaded(model, checkpoint), f'checkpoint {source!r}',
                'test it with the config it was trained with (a student '
-               'from extract_student.py with the student\'s own config)')
+               'from extract_student.py with the student\'s own config)',
+               optional=('num_batches_tracked', ))
     return Prepared(model, random_state=_random_state())
 
 

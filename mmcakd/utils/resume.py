@@ -110,8 +110,9 @@ def check_resume_fits(checkpoint: Optional[dict], model: nn.Module,
     """A run checkpoint to resume must be of this model: the same keys."""
     if checkpoint is None or not cfg.get('resume'):
         return
+    from mmcakd.models.utils import as_loaded
     own = set(model.state_dict())
-    saved = set(checkpoint['state_dict'])
+    saved = set(as_loaded(model, checkpoint))
     if own == saved:
         return
     missing, unexpected = sorted(own - saved), sorted(saved - own)

@@ -316,3 +316,25 @@ def test_checkpoint_from_before_the_registry_loads():
     model.load_state_dict(state, strict=True)
     torch.testing.assert_close(model.cls_token.proj.weight,
                                state['cls_proj.proj.weight'])
+
+
+def test_a_checkpoint_is_checked_as_mmengine_loads_it():
+    """tools/test.py's check (as_loaded + check_fits) sees what mmengine's
+    loader loads: a run checkpoint's ``state_dict`` with former attribute
+    names and a DDP ``module.`` prefix fits, BN batch counters may be
+    absent; weights under another key (``model``), which mmengine would
+    not load at all, do not fit."""
+    from mmcakd.models.utils import as_loaded, check_fits
+    model = distiller(cls_token=dict(), logit=dict())
+    state = {'module.' + k.replace('cls_token.', 'cls_proj.', 1): v
+             for k, v in model.state_dict().items()
+             if not k.endswith('num_batches_tracked')}
+    check = dict(source='ckpt', fix='fix', optional=('num_batches_tracked',))
+    check_fits(model, as_loaded(model, {'state_dict': state}), **check)
+    with pytest.raises(ValueError, match='does not fit the configured model: '
+                       r'\d+ missing keys .*; \d+ unexpected keys'):
+        check_fits(model, as_loaded(model, {'model': state}), **check)
+    with pytest.raises(ValueError, match=r'\d+ missing keys \(e.g. '
+                       r'.*num_batches_tracked\)'):
+        check_fits(model, as_loaded(model, {'state_dict': state}),
+                   source='ckpt', fix='fix')

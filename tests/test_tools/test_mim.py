@@ -28,6 +28,9 @@ def site(tmp_path_factory):
          str(src)], check=True, capture_output=True)
     assert (target / 'mmcakd' / '.mim' / 'configs' / 'cakd' / CONFIG).is_file()
     assert (target / 'mmcakd' / '.mim' / 'tools' / 'train.py').is_file()
+    # mmcakd alone: the tests are no package of it.
+    assert sorted(p.name for p in target.iterdir()
+                  if not p.name.endswith('.dist-info')) == ['mmcakd']
     return target
 
 
@@ -94,13 +97,17 @@ def test_an_unknown_package_config_is_one_line(site, tmp_path):
 def test_tools_read_mmcakd_configs_from_a_source_checkout(tmp_path):
     """Not installed as a package (an editable install, or the checkout on
     PYTHONPATH, where mmengine's resolver looks in site-packages): the
-    tools still read ``mmcakd::`` configs, from the checkout."""
+    tools still read ``mmcakd::`` configs, from the checkout (a fresh copy,
+    without the mmcakd/.mim that an install adds)."""
+    src = tmp_path / 'src'
+    copy_checkout(src)
+    assert not (src / 'mmcakd' / '.mim').exists()
     proc = subprocess.run(
         [PYTHON, '-c',
          'from mmcakd.utils import load_config; '
          "print(load_config('mmcakd::kd/kd_vit-tiny_resnet-tiny_"
          "fashion-mnist.py').model.type)"],
         cwd=tmp_path, capture_output=True, text=True,
-        env=dict(os.environ, PYTHONPATH=ROOT))
+        env=dict(os.environ, PYTHONPATH=str(src)))
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert proc.stdout.split()[-1] == 'LogitDistiller'

@@ -162,7 +162,7 @@ def test_test_tool_reports_bad_test_fields_in_one_line(option, words):
 
 @pytest.mark.parametrize('checkpoint,words', [
     ('checkpoints/vit-tiny_fashion-mnist.pth',
-     "does not fit the configured model: 92 missing keys (e.g. "
+     "does not fit the configured model: 77 missing keys (e.g. "
      'backbone.bn1.bias); 56 unexpected keys'),
     ('/nonexistent/epoch_1.pth', "checkpoint='/nonexistent/epoch_1.pth' does "
      'not exist'),

@@ -162,9 +162,9 @@ class CAKDDistiller(BaseDistiller):
         self.legacy_names = {cls.legacy_name: name
                              for name, cls, _, _, _ in specs
                              if cls.legacy_name}
-        self._register_load_state_dict_pre_hook(self._rename_legacy_keys)
+        self._register_load_state_dict_pre_hook(self.rename_legacy_keys)
 
-    def _rename_legacy_keys(self, state_dict: dict, prefix: str,
+    def rename_legacy_keys(self, state_dict: dict, prefix: str,
                             *args) -> None:
         """Read a checkpoint saved before the projectors were registered:
         a projector's keys under its former attribute (``legacy_name``)

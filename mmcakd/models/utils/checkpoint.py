@@ -1,4 +1,7 @@
 """Load third-party weights safely (weights_only=True), with clear errors."""
+import re
+from typing import Tuple
+
 import torch
 from torch import nn
 
@@ -22,11 +25,31 @@ def read_state_dict(source: str, field: str) -> dict:
     return checkpoint
 
 
-def describe_mismatch(own: dict, state: dict) -> str:
+def as_loaded(model: nn.Module, checkpoint) -> dict:
+    """The state dict that mmengine's checkpoint loader puts into ``model``:
+    the checkpoint's ``state_dict`` (or the checkpoint itself), a DDP
+    ``module.`` prefix stripped, and a distiller's former attribute names
+    renamed by its own ``rename_legacy_keys`` (its load hook does the same
+    when the weights are loaded)."""
+    state = checkpoint.get('state_dict', checkpoint) \
+        if isinstance(checkpoint, dict) else checkpoint
+    if not isinstance(state, dict):
+        return {}
+    state = {re.sub(r'^module\.', '', k): v for k, v in state.items()}
+    rename = getattr(model, 'rename_legacy_keys', None)
+    if rename is not None:
+        rename(state, '')
+    return state
+
+
+def describe_mismatch(own: dict, state: dict,
+                      optional: Tuple[str, ...] = ()) -> str:
     """What keeps ``state`` from loading strictly into a model whose state
     dict is ``own``: shape mismatches, missing and unexpected keys, each
-    with an example; ``''`` when every key and shape matches."""
-    missing = sorted(set(own) - set(state))
+    with an example; ``''`` when every key and shape matches. Missing keys
+    ending with one of ``optional`` do not count."""
+    missing = sorted(k for k in set(own) - set(state)
+                     if not k.endswith(optional))
     unexpected = sorted(set(state) - set(own))
     # A module's extra state (get_extra_state, e.g. a random generator's
     # state) has no fixed shape: set_extra_state takes what was saved.
@@ -47,11 +70,12 @@ def describe_mismatch(own: dict, state: dict) -> str:
     return '; '.join(parts)
 
 
-def check_fits(model: nn.Module, state: dict, source: str,
-               fix: str) -> None:
+def check_fits(model: nn.Module, state: dict, source: str, fix: str,
+               optional: Tuple[str, ...] = ()) -> None:
     """``state`` (read from ``source``, named as the error should name it)
-    must load strictly into ``model``; else a ValueError with ``fix``."""
-    mismatch = describe_mismatch(model.state_dict(), state)
+    must load strictly into ``model`` (but for missing keys ending with one
+    of ``optional``); else a ValueError with ``fix``."""
+    mismatch = describe_mismatch(model.state_dict(), state, optional)
     if mismatch:
         raise ValueError(f'{source} does not fit the configured model: '
                          f'{mismatch}; {fix}')
