@@ -280,7 +280,10 @@ def table(summary: Dict[str, dict]) -> str:
         '(%) | train time (s) |', '|---|---|---|---|---|---|---|---|'
     ]
     for entry in summary.values():
-        cells = [f'{entry[k]["mean"]:.2f} ± {entry[k]["std"]:.2f}'
+        # A single run has no spread to show.
+        spread = len(entry['seeds']) > 1
+        cells = [(f'{entry[k]["mean"]:.2f} ± {entry[k]["std"]:.2f}' if spread
+                  else f'{entry[k]["mean"]:.2f}')
                  if k in entry else '-' for k in SPLITS]
         lines.append(f'| {entry["label"]} | {len(entry["seeds"])} | '
                      f'{" | ".join(cells)} | {entry["train_seconds"]:.0f} |')
