@@ -55,15 +55,13 @@ def check_before_training(cfg: Config) -> Prepared:
     the runner: the file lists are scanned and the teacher's weights read
     once.
     """
-    from mmcakd.registry import DATASETS, MODELS
-    from .launch import model_config
+    from mmcakd.registry import DATASETS
     check_runner_fields(cfg)
     checkpoint = resolve_start_checkpoint(cfg)
-    seed_as_the_runner(cfg)
+    prepared = build_seeded_model(cfg)
+    model = prepared.model
     with DefaultScope.overwrite_default_scope(
             cfg.get('default_scope') or 'mmcakd'):
-        model = MODELS.build(model_config(cfg))
-        prepared = Prepared(model, random_state=_random_state())
         for loader in CHECKED_LOADERS:
             dataset = (cfg.get(loader) or {}).get('dataset')
             if isinstance(dataset, dict):
@@ -88,16 +86,24 @@ def build_checked_model(cfg: Config, checkpoint, source: str) -> Prepared:
     another model's weights would be evaluated with part of the model
     random), but for BN batch counters, which mmengine does not miss."""
     from mmcakd.models.utils import as_loaded, check_fits
+    prepared = build_seeded_model(cfg)
+    model = prepared.model
+    check_fits(model, as_loaded(model, checkpoint), f'checkpoint {source!r}',
+               'test it with the config it was trained with (a student '
+               'from extract_student.py with the student\'s own config)',
+               optional=('num_batches_tracked', ))
+    return prepared
+
+
+def build_seeded_model(cfg: Config) -> Prepared:
+    """The config's model, built after seeding exactly as the runner seeds,
+    with the random state right after it (for :func:`build_runner`)."""
     from mmcakd.registry import MODELS
     from .launch import model_config
     seed_as_the_runner(cfg)
     with DefaultScope.overwrite_default_scope(
             cfg.get('default_scope') or 'mmcakd'):
         model = MODELS.build(model_config(cfg))
-    check_fits(model, as_loaded(model, checkpoint), f'checkpoint {source!r}',
-               'test it with the config it was trained with (a student '
-               'from extract_student.py with the student\'s own config)',
-               optional=('num_batches_tracked', ))
     return Prepared(model, random_state=_random_state())
 
 
